@@ -1,0 +1,1 @@
+"""Datasets: built-in sets and user data, turned into torch datasets a run can train on."""

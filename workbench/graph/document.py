@@ -1,0 +1,345 @@
+"""The graph document: nodes, edges and the edits on them, with change events.
+
+This is the single truth about a network. The canvas, inspector and summary follow its events;
+the app's undo commands call its edit methods. Every edit validates first and either applies
+completely or raises GraphError and changes nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import nn
+
+from workbench.errors import GraphError
+from workbench.layers import layer_spec
+from workbench.layers.registry import LayerSpec
+
+OUTPUT_PORT = "out"  # every node has one output; it may feed many inputs
+
+
+@dataclass
+class Node:
+    """One layer on the canvas."""
+
+    id: str
+    type: str
+    name: str
+    params: dict[str, Any]
+    position: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def spec(self) -> LayerSpec:
+        return layer_spec(self.type)
+
+    def input_ports(self) -> tuple[str, ...]:
+        return self.spec.input_ports(self.params)
+
+    def label(self) -> str:
+        """`Linear 'fc1'`: how messages name this node."""
+        return f"{self.type} '{self.name}'"
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A tensor flowing from one node's output into an input port of another."""
+
+    src: str
+    dst: str
+    dst_port: str = "in"
+
+
+@dataclass(frozen=True)
+class GraphEvent:
+    """What changed: kind is one of node_added, node_removed, edge_added, edge_removed,
+    params_changed, node_renamed, node_moved, reset."""
+
+    kind: str
+    node_id: str | None = None
+    edge: Edge | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+Listener = Callable[[GraphEvent], None]
+_NAME_OK = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class Graph:
+    """A directed acyclic graph of layers."""
+
+    def __init__(self) -> None:
+        self._nodes: dict[str, Node] = {}
+        self._edges: list[Edge] = []
+        self._listeners: list[Listener] = []
+        self._next_id = 1
+
+    # ----- reading -------------------------------------------------------------------------
+
+    @property
+    def nodes(self) -> list[Node]:
+        return list(self._nodes.values())
+
+    @property
+    def edges(self) -> list[Edge]:
+        return list(self._edges)
+
+    def node(self, node_id: str) -> Node:
+        try:
+            return self._nodes[node_id]
+        except KeyError:
+            raise GraphError(f"no node with id '{node_id}'") from None
+
+    def has_node(self, node_id: str) -> bool:
+        return node_id in self._nodes
+
+    def node_by_name(self, name: str) -> Node | None:
+        return next((n for n in self._nodes.values() if n.name == name), None)
+
+    def edges_into(self, node_id: str) -> list[Edge]:
+        return [e for e in self._edges if e.dst == node_id]
+
+    def edges_from(self, node_id: str) -> list[Edge]:
+        return [e for e in self._edges if e.src == node_id]
+
+    def edge_into(self, node_id: str, port: str) -> Edge | None:
+        return next((e for e in self._edges if e.dst == node_id and e.dst_port == port), None)
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    # ----- events --------------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        self._listeners.remove(listener)
+
+    def _emit(self, event: GraphEvent) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    # ----- edits ---------------------------------------------------------------------------
+
+    def add_node(
+        self,
+        type_id: str,
+        name: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        position: tuple[float, float] = (0.0, 0.0),
+        node_id: str | None = None,
+    ) -> Node:
+        """Add a layer; params not given take their defaults, given ones are validated."""
+        spec = layer_spec(type_id)
+        node_id = node_id or self.new_id()
+        if node_id in self._nodes:
+            raise GraphError(f"a node with id '{node_id}' already exists")
+        name = name or self.unique_name(_default_name(spec.type_id))
+        self._check_name(name)
+        values = spec.defaults()
+        for key, value in (params or {}).items():
+            values[key] = _validated(spec, key, value)
+        node = Node(node_id, spec.type_id, name, values, (float(position[0]), float(position[1])))
+        self._nodes[node_id] = node
+        self._bump_id(node_id)
+        self._emit(GraphEvent("node_added", node_id))
+        return node
+
+    def remove_node(self, node_id: str) -> tuple[Node, list[Edge]]:
+        """Remove a node and its edges; returns both so an undo can put them back."""
+        node = self.node(node_id)
+        removed = [e for e in self._edges if node_id in (e.src, e.dst)]
+        for edge in removed:
+            self.disconnect(edge)
+        del self._nodes[node_id]
+        self._emit(GraphEvent("node_removed", node_id, detail={"node": node}))
+        return node, removed
+
+    def can_connect(self, src: str, dst: str, dst_port: str | None = None) -> str | None:
+        """Why the connection would be refused, or None if it is allowed."""
+        if src not in self._nodes or dst not in self._nodes:
+            return "both ends must be nodes of this graph"
+        target = self._nodes[dst]
+        ports = target.input_ports()
+        if not ports:
+            return f"{target.label()} takes no input"
+        port = dst_port or self.free_port(dst)
+        if port is None:
+            return f"every input of {target.label()} is already connected"
+        if port not in ports:
+            return f"{target.label()} has no input '{port}' (it has: {', '.join(ports)})"
+        if src == dst:
+            return "a layer cannot feed itself"
+        if self.edge_into(dst, port) is not None:
+            return f"input '{port}' of {target.label()} is already connected — remove that edge first"
+        if self._reaches(dst, src):
+            return f"connecting {self._nodes[src].label()} to {target.label()} would make a cycle"
+        return None
+
+    def connect(self, src: str, dst: str, dst_port: str | None = None) -> Edge:
+        """Connect src's output to an input of dst (the first free one if no port is named)."""
+        reason = self.can_connect(src, dst, dst_port)
+        if reason:
+            raise GraphError(f"cannot connect: {reason}")
+        edge = Edge(src, dst, dst_port or self.free_port(dst) or "")
+        self._edges.append(edge)
+        self._emit(GraphEvent("edge_added", edge=edge))
+        return edge
+
+    def disconnect(self, edge: Edge) -> None:
+        if edge not in self._edges:
+            raise GraphError(f"no edge from '{edge.src}' to '{edge.dst}.{edge.dst_port}'")
+        self._edges.remove(edge)
+        self._emit(GraphEvent("edge_removed", edge=edge))
+
+    def set_param(self, node_id: str, key: str, value: Any) -> Any:
+        """Change one param (validated); returns the previous value. Dropping a merge's
+        input count removes the edges of the ports that disappear, so undo must record them."""
+        node = self.node(node_id)
+        new = _validated(node.spec, key, value)
+        old = node.params[key]
+        if new == old:
+            return old
+        node.params[key] = new
+        valid_ports = set(node.input_ports())
+        for edge in [e for e in self._edges if e.dst == node_id and e.dst_port not in valid_ports]:
+            self.disconnect(edge)
+        self._emit(GraphEvent("params_changed", node_id, detail={"key": key, "old": old, "new": new}))
+        return old
+
+    def rename(self, node_id: str, name: str) -> str:
+        node = self.node(node_id)
+        if name == node.name:
+            return name
+        self._check_name(name)
+        old, node.name = node.name, name
+        self._emit(GraphEvent("node_renamed", node_id, detail={"old": old, "new": name}))
+        return old
+
+    def move(self, node_id: str, position: tuple[float, float]) -> None:
+        node = self.node(node_id)
+        node.position = (float(position[0]), float(position[1]))
+        self._emit(GraphEvent("node_moved", node_id))
+
+    def restore(self, node: Node, edges: Iterable[Edge] = ()) -> None:
+        """Put back a removed node exactly as it was (used by undo)."""
+        if node.id in self._nodes:
+            raise GraphError(f"a node with id '{node.id}' already exists")
+        self._check_name(node.name)
+        self._nodes[node.id] = copy.deepcopy(node)
+        self._bump_id(node.id)
+        self._emit(GraphEvent("node_added", node.id))
+        for edge in edges:
+            self.connect(edge.src, edge.dst, edge.dst_port)
+
+    def clear(self) -> None:
+        self._nodes.clear()
+        self._edges.clear()
+        self._next_id = 1
+        self._emit(GraphEvent("reset"))
+
+    # ----- helpers -------------------------------------------------------------------------
+
+    def free_port(self, node_id: str) -> str | None:
+        taken = {e.dst_port for e in self.edges_into(node_id)}
+        return next((p for p in self.node(node_id).input_ports() if p not in taken), None)
+
+    def new_id(self) -> str:
+        while f"n{self._next_id}" in self._nodes:
+            self._next_id += 1
+        return f"n{self._next_id}"
+
+    def unique_name(self, base: str) -> str:
+        """`base`, or `base_2`, `base_3`... whichever is free."""
+        taken = {n.name for n in self._nodes.values()}
+        if base not in taken:
+            return base
+        stem = re.sub(r"_\d+$", "", base)
+        i = 2
+        while f"{stem}_{i}" in taken:
+            i += 1
+        return f"{stem}_{i}"
+
+    def _check_name(self, name: str) -> None:
+        if not _NAME_OK.match(name):
+            raise GraphError(
+                f"'{name}' is not a valid layer name: use letters, digits and _, starting with a letter"
+            )
+        if hasattr(nn.Module, name):
+            raise GraphError(f"'{name}' is a reserved word in PyTorch modules — choose another layer name")
+        if any(n.name == name for n in self._nodes.values()):
+            raise GraphError(f"the name '{name}' is already used by another layer — choose another")
+
+    def _bump_id(self, node_id: str) -> None:
+        m = re.fullmatch(r"n(\d+)", node_id)
+        if m:
+            self._next_id = max(self._next_id, int(m.group(1)) + 1)
+
+    def _reaches(self, start: str, goal: str) -> bool:
+        """Is there a path start -> ... -> goal along edges?"""
+        out: dict[str, list[str]] = {}
+        for e in self._edges:
+            out.setdefault(e.src, []).append(e.dst)
+        stack, seen = [start], set()
+        while stack:
+            n = stack.pop()
+            if n == goal:
+                return True
+            if n not in seen:
+                seen.add(n)
+                stack.extend(out.get(n, ()))
+        return False
+
+    # ----- plain records -------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready record of nodes and edges (the project file's `graph`)."""
+        return {
+            "nodes": [
+                {
+                    "id": n.id,
+                    "type": n.type,
+                    "name": n.name,
+                    "params": {k: list(v) if isinstance(v, tuple) else v for k, v in n.params.items()},
+                    "position": [n.position[0], n.position[1]],
+                }
+                for n in self._nodes.values()
+            ],
+            "edges": [{"src": e.src, "dst": e.dst, "port": e.dst_port} for e in self._edges],
+        }
+
+    def copy(self) -> Graph:
+        """An independent copy without listeners."""
+        other = Graph()
+        other._nodes = copy.deepcopy(self._nodes)
+        other._edges = list(self._edges)
+        other._next_id = self._next_id
+        return other
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Graph) and self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _validated(spec: LayerSpec, key: str, value: Any) -> Any:
+    param = spec.param(key)
+    try:
+        return param.validate(value)
+    except GraphError as exc:
+        raise GraphError(f"{spec.type_id}: {exc}") from None
+
+
+def _default_name(type_id: str) -> str:
+    short = {
+        "Linear": "fc", "Conv1d": "conv", "Conv2d": "conv", "ConvTranspose2d": "deconv",
+        "MaxPool2d": "pool", "AvgPool2d": "pool", "AdaptiveAvgPool2d": "pool", "GlobalAvgPool": "gap",
+        "BatchNorm1d": "bn", "BatchNorm2d": "bn", "LayerNorm": "ln", "MultiHeadSelfAttention": "attn",
+        "TransformerBlock": "block", "PositionalEncoding": "pos", "PatchEmbedding": "patches",
+        "Embedding": "embed", "SequencePool": "seqpool", "Input": "input", "Output": "output",
+    }
+    return short.get(type_id, re.sub(r"(?<!^)(?=[A-Z])", "_", type_id).lower())

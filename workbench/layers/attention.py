@@ -1,0 +1,79 @@
+"""Attention: self-attention, the pre-norm Transformer block, and sequence pooling."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from workbench.graph.tensor_spec import TensorSpec
+from workbench.layers import modules
+from workbench.layers.params import bool_param, choice_param, float_param, int_param
+from workbench.layers.registry import LayerSpec, Params, ShapeError, register
+from workbench.layers.rules import need_float, need_rank, one
+
+
+def _sequence_shape(params: Params, inputs: list[TensorSpec]) -> TensorSpec:
+    x = one(inputs)
+    need_float(x)
+    need_rank(x, (2,))
+    width, heads = x.shape[1], params["heads"]
+    if width % heads:
+        divisors = [h for h in range(1, min(width, 16) + 1) if width % h == 0]
+        raise ShapeError(
+            f"has {heads} heads, which do not divide the embedding width {width} — use "
+            + ", ".join(str(d) for d in divisors) + " heads, or change the width"
+        )
+    return x
+
+
+_COMMON = (
+    int_param("heads", 4, "Attention heads; must divide the embedding width.", 1, 128),
+    bool_param("causal", False, "Each token sees only earlier tokens (language models)."),
+    float_param("dropout", 0.0, "Dropout on attention weights and outputs while training.", 0.0, 0.9),
+)
+
+
+def _summary(p: Params) -> str:
+    return f"{p['heads']} heads" + (", causal" if p["causal"] else "")
+
+
+register(LayerSpec(
+    type_id="MultiHeadSelfAttention",
+    category="Attention",
+    doc="Every token looks at every other token (or only earlier ones, if causal) and mixes them.",
+    params=_COMMON,
+    shape_rule=_sequence_shape,
+    construct=lambda p, i: (modules.SelfAttention, {
+        "dim": i[0].shape[1], "heads": p["heads"], "causal": p["causal"], "dropout": p["dropout"],
+    }),
+    summary=_summary,
+))
+
+register(LayerSpec(
+    type_id="TransformerBlock",
+    category="Attention",
+    doc="Pre-norm Transformer encoder block: self-attention and an MLP, each with a residual.",
+    params=(*_COMMON, float_param("mlp_ratio", 4.0, "Hidden width of the MLP relative to the embedding width.", 0.25, 16.0)),
+    shape_rule=_sequence_shape,
+    construct=lambda p, i: (modules.TransformerBlock, {
+        "dim": i[0].shape[1], "heads": p["heads"], "mlp_ratio": p["mlp_ratio"], "dropout": p["dropout"], "causal": p["causal"],
+    }),
+    summary=_summary,
+))
+
+
+def _pool_shape(params: Params, inputs: list[TensorSpec]) -> TensorSpec:
+    x = one(inputs)
+    need_float(x)
+    need_rank(x, (2,))
+    return TensorSpec((x.shape[1],))
+
+
+register(LayerSpec(
+    type_id="SequencePool",
+    category="Attention",
+    doc="Turns a sequence into one vector: mean of all tokens, the class token, or the last token.",
+    params=(choice_param("mode", "mean", "How to pool the tokens.", ("mean", "cls", "last")),),
+    shape_rule=_pool_shape,
+    construct=lambda p, i: (modules.SequencePool, {"mode": p["mode"]}),
+    summary=lambda p: p["mode"],
+))

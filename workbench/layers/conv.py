@@ -1,0 +1,104 @@
+"""Convolutions over sequences (1-D) and images (2-D)."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from workbench.graph.tensor_spec import TensorSpec
+from workbench.layers.params import bool_param, int_param
+from workbench.layers.registry import LayerSpec, Params, ShapeError, register
+from workbench.layers.rules import conv_out, need_float, need_rank, one, spatial_out
+
+_CONV_PARAMS = (
+    int_param("out_channels", 16, "Number of filters (output channels).", 1, 16384),
+    int_param("kernel_size", 3, "Width of the filter window.", 1, 31),
+    int_param("stride", 1, "Step between windows.", 1, 16),
+    int_param("padding", 1, "Zeros added on each side.", 0, 15),
+    bool_param("bias", True, "Learn an offset per filter."),
+)
+
+
+def _summary(p: Params) -> str:
+    k = p["kernel_size"]
+    stride = f" /{p['stride']}" if p["stride"] > 1 else ""
+    return f"{k}×{k}, {p['out_channels']}{stride}"
+
+
+def _conv1d_shape(params: Params, inputs: list[TensorSpec]) -> TensorSpec:
+    x = one(inputs)
+    need_float(x)
+    need_rank(x, (2,))
+    length = conv_out(x.shape[1], params["kernel_size"], params["stride"], params["padding"])
+    if length < 1:
+        raise ShapeError(f"has a kernel of {params['kernel_size']} but its input is only {x.shape[1]} long — use a smaller kernel or add padding")
+    return TensorSpec((params["out_channels"], length))
+
+
+def _conv2d_shape(params: Params, inputs: list[TensorSpec]) -> TensorSpec:
+    x = one(inputs)
+    need_float(x)
+    need_rank(x, (3,))
+    h, w = spatial_out(x, params["kernel_size"], params["stride"], params["padding"])
+    return TensorSpec((params["out_channels"], h, w))
+
+
+def _deconv2d_shape(params: Params, inputs: list[TensorSpec]) -> TensorSpec:
+    x = one(inputs)
+    need_float(x)
+    need_rank(x, (3,))
+    k, s, p, op = params["kernel_size"], params["stride"], params["padding"], params["output_padding"]
+    if op >= s:
+        raise ShapeError(f"has output_padding {op}, which must be smaller than its stride {s}")
+    h, w = ((d - 1) * s - 2 * p + k + op for d in x.shape[1:])
+    if h < 1 or w < 1:
+        raise ShapeError(f"would produce {h}×{w} — reduce padding")
+    return TensorSpec((params["out_channels"], h, w))
+
+
+def _conv_kwargs(params: Params, inputs: list[TensorSpec]) -> dict:
+    return {
+        "in_channels": inputs[0].shape[0],
+        "out_channels": params["out_channels"],
+        "kernel_size": params["kernel_size"],
+        "stride": params["stride"],
+        "padding": params["padding"],
+        "bias": params["bias"],
+    }
+
+
+register(LayerSpec(
+    type_id="Conv1d",
+    category="Convolution",
+    doc="1-D convolution over a channels×length sequence.",
+    params=_CONV_PARAMS,
+    shape_rule=_conv1d_shape,
+    construct=lambda p, i: (nn.Conv1d, _conv_kwargs(p, i)),
+    summary=lambda p: f"{p['kernel_size']}, {p['out_channels']}",
+))
+
+register(LayerSpec(
+    type_id="Conv2d",
+    category="Convolution",
+    doc="2-D convolution: filters slide over the image and detect local patterns.",
+    params=_CONV_PARAMS,
+    shape_rule=_conv2d_shape,
+    construct=lambda p, i: (nn.Conv2d, _conv_kwargs(p, i)),
+    summary=_summary,
+))
+
+register(LayerSpec(
+    type_id="ConvTranspose2d",
+    category="Convolution",
+    doc="Transposed 2-D convolution: upsamples an image (decoders, generators).",
+    params=(
+        int_param("out_channels", 16, "Number of output channels.", 1, 16384),
+        int_param("kernel_size", 2, "Width of the filter window.", 1, 31),
+        int_param("stride", 2, "Upsampling factor.", 1, 16),
+        int_param("padding", 0, "Rows and columns removed from each side.", 0, 15),
+        int_param("output_padding", 0, "Extra rows and columns added on one side.", 0, 15),
+        bool_param("bias", True, "Learn an offset per filter."),
+    ),
+    shape_rule=_deconv2d_shape,
+    construct=lambda p, i: (nn.ConvTranspose2d, {**_conv_kwargs(p, i), "output_padding": p["output_padding"]}),
+    summary=lambda p: f"{p['kernel_size']}×{p['kernel_size']}, {p['out_channels']} ×{p['stride']}",
+))

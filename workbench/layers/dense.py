@@ -1,0 +1,35 @@
+"""Fully connected layers."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from workbench.graph.tensor_spec import TensorSpec
+from workbench.layers.params import bool_param, int_param
+from workbench.layers.registry import LayerSpec, Params, register
+from workbench.layers.rules import need_float, need_rank, one
+
+
+def _linear_shape(params: Params, inputs: list[TensorSpec]) -> TensorSpec:
+    x = one(inputs)
+    need_float(x)
+    need_rank(x, (1, 2))  # a vector, or a sequence whose last axis is features
+    return TensorSpec((*x.shape[:-1], params["out_features"]))
+
+
+def _linear(params: Params, inputs: list[TensorSpec]) -> tuple[type[nn.Module], dict]:
+    return nn.Linear, {"in_features": inputs[0].shape[-1], "out_features": params["out_features"], "bias": params["bias"]}
+
+
+register(LayerSpec(
+    type_id="Linear",
+    category="Dense",
+    doc="Fully connected layer: every output is a weighted sum of all input features.",
+    params=(
+        int_param("out_features", 64, "Number of outputs.", 1, 65536),
+        bool_param("bias", True, "Learn an offset per output."),
+    ),
+    shape_rule=_linear_shape,
+    construct=_linear,
+    summary=lambda p: f"→ {p['out_features']}",
+))

@@ -1,0 +1,176 @@
+"""The torch modules behind layer types that torch.nn has no ready class for.
+
+This file imports torch only: the code exporter copies these classes verbatim into the
+standalone model file it writes, so that file runs without Workbench installed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Add(nn.Module):
+    """Element-wise sum of all inputs (residual connections)."""
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        out = xs[0]
+        for x in xs[1:]:
+            out = out + x
+        return out
+
+
+class Concat(nn.Module):
+    """Concatenation of all inputs along one per-sample axis."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.dim = dim  # counts the batch axis
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        return torch.cat(xs, dim=self.dim)
+
+
+class Reshape(nn.Module):
+    """Reshape each sample, keeping the batch axis."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.shape = tuple(shape)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.reshape(x.shape[0], *self.shape)
+
+
+class Permute(nn.Module):
+    """Reorder the per-sample axes (the batch axis stays first)."""
+
+    def __init__(self, dims: tuple[int, ...]) -> None:
+        super().__init__()
+        self.dims = (0, *(d + 1 for d in dims))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.permute(*self.dims)
+
+
+class Transpose(nn.Module):
+    """Swap two per-sample axes."""
+
+    def __init__(self, dim0: int, dim1: int) -> None:
+        super().__init__()
+        self.dim0, self.dim1 = dim0 + 1, dim1 + 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.transpose(self.dim0, self.dim1)
+
+
+class GlobalAvgPool(nn.Module):
+    """Average over all spatial positions: (B, C, H, W) -> (B, C)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mean(dim=(2, 3))
+
+
+class SinusoidalPositionalEncoding(nn.Module):
+    """Adds the fixed sine/cosine position signal of 'Attention Is All You Need'."""
+
+    def __init__(self, max_len: int, dim: int) -> None:
+        super().__init__()
+        position = torch.arange(max_len).unsqueeze(1)
+        div = torch.exp(torch.arange(0, dim, 2) * (-math.log(10000.0) / dim))
+        pe = torch.zeros(max_len, dim)
+        pe[:, 0::2] = torch.sin(position * div)
+        pe[:, 1::2] = torch.cos(position * div)[:, : dim // 2]
+        self.register_buffer("pe", pe, persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # x: (B, T, C)
+        return x + self.pe[: x.shape[1]]
+
+
+class LearnedPositionalEmbedding(nn.Module):
+    """Adds a trained vector per position."""
+
+    def __init__(self, max_len: int, dim: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(max_len, dim) * 0.02)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # x: (B, T, C)
+        return x + self.weight[: x.shape[1]]
+
+
+class PatchEmbedding(nn.Module):
+    """Cuts an image into patches and projects each to a token (ViT), optional CLS token."""
+
+    def __init__(self, in_channels: int, patch_size: int, dim: int, cls_token: bool) -> None:
+        super().__init__()
+        self.proj = nn.Conv2d(in_channels, dim, kernel_size=patch_size, stride=patch_size)
+        self.cls = nn.Parameter(torch.zeros(1, 1, dim)) if cls_token else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.proj(x)  # (B, C, H/p, W/p)
+        x = x.flatten(2).transpose(1, 2)  # (B, N, C)
+        if self.cls is not None:
+            x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], dim=1)  # (B, 1+N, C)
+        return x
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention over a sequence, optionally causal (each token sees its past)."""
+
+    def __init__(self, dim: int, heads: int, causal: bool, dropout: float) -> None:
+        super().__init__()
+        self.heads = heads
+        self.causal = causal
+        self.dropout = dropout
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, T, C = x.shape
+        q, k, v = self.qkv(x).split(C, dim=2)  # each (B, T, C)
+        q = q.view(B, T, self.heads, C // self.heads).transpose(1, 2)  # (B, h, T, C/h)
+        k = k.view(B, T, self.heads, C // self.heads).transpose(1, 2)
+        v = v.view(B, T, self.heads, C // self.heads).transpose(1, 2)
+        p = self.dropout if self.training else 0.0
+        y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=self.causal)  # (B, h, T, C/h)
+        y = y.transpose(1, 2).reshape(B, T, C)
+        return self.proj(y)
+
+
+class TransformerBlock(nn.Module):
+    """Pre-norm Transformer block: x + attn(norm(x)), then x + mlp(norm(x))."""
+
+    def __init__(self, dim: int, heads: int, mlp_ratio: float, dropout: float, causal: bool) -> None:
+        super().__init__()
+        hidden = int(dim * mlp_ratio)
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = SelfAttention(dim, heads, causal, dropout)
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim), nn.Dropout(dropout))
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # x: (B, T, C)
+        x = x + self.drop(self.attn(self.norm1(x)))
+        return x + self.mlp(self.norm2(x))
+
+
+class SequencePool(nn.Module):
+    """Turns a sequence into one vector: the mean, the first (CLS) or the last token."""
+
+    def __init__(self, mode: str) -> None:
+        super().__init__()
+        self.mode = mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # x: (B, T, C) -> (B, C)
+        if self.mode == "mean":
+            return x.mean(dim=1)
+        if self.mode == "cls":
+            return x[:, 0]
+        return x[:, -1]

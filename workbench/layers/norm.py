@@ -1,0 +1,59 @@
+"""Normalization and regularization layers."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from workbench.graph.tensor_spec import TensorSpec
+from workbench.layers.params import float_param
+from workbench.layers.registry import LayerSpec, Params, register
+from workbench.layers.rules import need_float, need_rank, one
+
+
+def _same(ranks: tuple[int, ...]):
+    def rule(params: Params, inputs: list[TensorSpec]) -> TensorSpec:
+        x = one(inputs)
+        need_float(x)
+        if ranks:
+            need_rank(x, ranks)
+        return x
+
+    return rule
+
+
+register(LayerSpec(
+    type_id="BatchNorm1d",
+    category="Normalization",
+    doc="Normalizes each feature over the batch (vectors, or channels×length).",
+    params=(float_param("momentum", 0.1, "How fast the running statistics follow the batches.", 0.0, 1.0),),
+    shape_rule=_same((1, 2)),
+    construct=lambda p, i: (nn.BatchNorm1d, {"num_features": i[0].shape[0], "momentum": p["momentum"]}),
+))
+
+register(LayerSpec(
+    type_id="BatchNorm2d",
+    category="Normalization",
+    doc="Normalizes each image channel over the batch; steadies and speeds up CNN training.",
+    params=(float_param("momentum", 0.1, "How fast the running statistics follow the batches.", 0.0, 1.0),),
+    shape_rule=_same((3,)),
+    construct=lambda p, i: (nn.BatchNorm2d, {"num_features": i[0].shape[0], "momentum": p["momentum"]}),
+))
+
+register(LayerSpec(
+    type_id="LayerNorm",
+    category="Normalization",
+    doc="Normalizes the features of each sample (or each token) on their own; used in Transformers.",
+    params=(float_param("eps", 1e-5, "Small number added to the variance for stability.", 1e-12, 1.0),),
+    shape_rule=_same(()),
+    construct=lambda p, i: (nn.LayerNorm, {"normalized_shape": i[0].shape[-1], "eps": p["eps"]}),
+))
+
+register(LayerSpec(
+    type_id="Dropout",
+    category="Regularization",
+    doc="Randomly zeroes a share of the values while training, against overfitting.",
+    params=(float_param("p", 0.1, "Share of values dropped.", 0.0, 0.95),),
+    shape_rule=_same(()),
+    construct=lambda p, i: (nn.Dropout, {"p": p["p"]}),
+    summary=lambda p: f"p={p['p']:g}",
+))

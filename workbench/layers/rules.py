@@ -1,0 +1,55 @@
+"""Small helpers shared by the shape rules: checks phrased the way a user reads them.
+
+Shape rules raise ShapeError with a predicate ("needs a flat vector but gets 16×4×4 — insert
+a Flatten"); shape inference puts the node in front ("Linear 'fc1' needs ...").
+"""
+
+from __future__ import annotations
+
+from workbench.graph.tensor_spec import TensorSpec
+from workbench.layers.registry import ShapeError
+
+RANK_WORDS = {1: "a flat vector", 2: "a sequence (length×features)", 3: "an image (channels×height×width)"}
+
+
+def one(inputs: list[TensorSpec]) -> TensorSpec:
+    """The single input of a one-input layer."""
+    return inputs[0]
+
+
+def need_float(x: TensorSpec) -> None:
+    """Integer token ids cannot feed layers that compute on features."""
+    if x.dtype != "float32":
+        raise ShapeError("gets integer token ids — insert an Embedding before it")
+
+
+def need_rank(x: TensorSpec, ranks: tuple[int, ...]) -> None:
+    """Refuse an input of the wrong rank, naming the fix that is usually right."""
+    if x.rank in ranks:
+        return
+    wanted = " or ".join(RANK_WORDS.get(r, f"{r} axes") for r in ranks)
+    fix = ""
+    if 1 in ranks and x.rank >= 3:
+        fix = " — insert a Flatten"
+    elif 3 in ranks and x.rank == 1:
+        fix = " — insert a Reshape to channels×height×width"
+    elif 2 in ranks and x.rank == 3:
+        fix = " — insert a PatchEmbedding or a Reshape"
+    raise ShapeError(f"needs {wanted} but gets {x.dims()}{fix}")
+
+
+def conv_out(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int:
+    """Output length of a convolution or pooling window along one axis."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def spatial_out(x: TensorSpec, kernel: int, stride: int, padding: int) -> tuple[int, int]:
+    """Height and width after a 2-D window, or a ShapeError if the window does not fit."""
+    _, h, w = x.shape
+    oh, ow = conv_out(h, kernel, stride, padding), conv_out(w, kernel, stride, padding)
+    if oh < 1 or ow < 1:
+        raise ShapeError(
+            f"has a {kernel}×{kernel} window but its input is only {h}×{w} (padding {padding})"
+            " — use a smaller kernel, add padding, or remove an earlier pooling layer"
+        )
+    return oh, ow
