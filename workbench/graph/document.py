@@ -342,4 +342,4 @@ def _default_name(type_id: str) -> str:
         "TransformerBlock": "block", "PositionalEncoding": "pos", "PatchEmbedding": "patches",
         "Embedding": "embed", "SequencePool": "seqpool", "Input": "input", "Output": "output",
     }
-    return short.get(type_id, re.sub(r"(?<!^)(?=[A-Z])", "_", type_id).lower())
+    return short.get(type_id, type_id.lower())

@@ -8,6 +8,7 @@ its old id in `legacy_ids` so that old project files still open.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,7 +114,9 @@ def layer_spec(type_id: str) -> LayerSpec:
     _ensure_loaded()
     spec = _REGISTRY.get(type_id) or _REGISTRY.get(_LEGACY.get(type_id, ""))
     if spec is None:
-        raise GraphError(f"unknown layer type '{type_id}'; known types: {', '.join(sorted(_REGISTRY))}")
+        close = difflib.get_close_matches(type_id, list(_REGISTRY), n=3)
+        hint = f" — did you mean {' or '.join(close)}?" if close else f"; known types: {', '.join(sorted(_REGISTRY))}"
+        raise GraphError(f"unknown layer type '{type_id}'{hint}")
     return spec
 
 
