@@ -1,0 +1,299 @@
+"""The `workbench` command: the app, and the same core on the command line.
+
+Errors a user can cause end with one line on stderr and exit code 1; tracebacks are for bugs.
+Heavy imports (torch, the GUI) happen inside the commands that need them, so `--help` is fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from workbench import __version__
+from workbench.errors import WorkbenchError
+
+log = logging.getLogger(__name__)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `workbench` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if not args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    command = args.command or "open"
+    try:
+        return int(_COMMANDS[command](args) or 0)
+    except WorkbenchError as exc:
+        print(f"workbench: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("workbench: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workbench", description="Design neural networks by drawing them, train them, export them.")
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("open", help="open the app (with a project file or a preset)")
+    p.add_argument("project", nargs="?", help="project file or preset name")
+    p.add_argument("--screenshot", metavar="PATH", help="save a PNG of the window and exit")
+    p.add_argument("--train", action="store_true", help="train the project in the app before the screenshot")
+    _train_overrides(p)
+
+    sub.add_parser("presets", help="list the bundled presets")
+
+    p = sub.add_parser("info", help="print the layer table and totals of a project")
+    p.add_argument("project", help="project file or preset name")
+    p.add_argument("--batch-size", type=int, default=None, help="batch size for the memory estimate")
+
+    p = sub.add_parser("train", help="train a project into a run folder")
+    p.add_argument("project", help="project file or preset name")
+    _train_overrides(p)
+    p.add_argument("--out", metavar="RUN_DIR", help="run folder (default: runs/<project>-<time>)")
+    p.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its checkpoint (e.g. RUN_DIR/checkpoints/last.pt)")
+    p.add_argument("--data", metavar="PATH", help="train on this file or folder instead of the project's dataset")
+    p.add_argument("--target", metavar="COLUMN", help="with a CSV --data: the column to predict")
+    p.add_argument("--image-size", nargs=2, type=int, metavar=("H", "W"), help="with an image folder --data: resize to H×W")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("sample", help="generate text from a trained language model")
+    p.add_argument("run_dir", help="run folder of a language model")
+    p.add_argument("--prompt", default="", help="text to continue")
+    p.add_argument("--tokens", type=int, default=200, help="characters to generate")
+    p.add_argument("--temperature", type=float, default=0.8, help="lower is more predictable")
+    p.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def _train_overrides(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--epochs", type=int, help="number of epochs")
+    p.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--batch-size", type=int, help="samples per batch")
+    p.add_argument("--lr", type=float, help="learning rate")
+    p.add_argument("--seed", type=int, help="random seed")
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    names = {"epochs": "epochs", "device": "device", "batch_size": "batch_size", "lr": "lr", "seed": "seed"}
+    return {key: getattr(args, attr) for attr, key in names.items() if getattr(args, attr, None) is not None}
+
+
+# ----- commands -------------------------------------------------------------------------------
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    try:
+        from workbench.gui.app import run_app
+    except ImportError as exc:
+        if "PySide6" in str(exc) or "workbench.gui" in str(exc):
+            print(f"workbench: error: the app cannot start ({exc}); reinstall with: pip install -e .", file=sys.stderr)
+            return 1
+        raise
+    return run_app(
+        getattr(args, "project", None),
+        screenshot=getattr(args, "screenshot", None),
+        train=getattr(args, "train", False),
+        overrides=_overrides(args),
+    )
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    from workbench.graph.summary import format_count
+    from workbench.presets import list_presets
+
+    rows = [(p.name, p.task, p.dataset, format_count(p.parameters), p.description) for p in list_presets()]
+    _print_table(("preset", "task", "dataset", "params", "description"), rows)
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from workbench.graph.analysis import analyze
+    from workbench.graph.summary import format_bytes, format_count, summarize
+    from workbench.presets import resolve_project
+
+    project = resolve_project(args.project)
+    analysis = analyze(project.graph)
+    if not analysis.ok:
+        print(f"{project.name}: the network has problems:", file=sys.stderr)
+        for problem in analysis.problems:
+            if problem.severity == "error":
+                print(f"  - {problem.message}", file=sys.stderr)
+        return 1
+    batch = args.batch_size or project.training.batch_size
+    summary = summarize(project.graph, batch_size=batch, optimizer=project.training.optimizer)
+    rows = [(r.name, r.type, r.output_shape, format_count(r.params), format_count(r.flops)) for r in summary.rows]
+    print(f"{project.name}: {project.description}")
+    _print_table(("node", "type", "output shape", "params", "FLOPs"), rows)
+    print(
+        f"total: {summary.total_params:,} parameters ({summary.size_mb:.2f} MB fp32), "
+        f"{format_count(summary.total_flops)} FLOPs per sample, "
+        f"training memory ≈ {format_bytes(summary.train_memory_bytes)} at batch {batch}"
+    )
+    for problem in analysis.problems:
+        print(f"warning: {problem.message}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from workbench.presets import resolve_project
+    from workbench.runs import default_run_dir, prepare_run, train_project
+
+    project = resolve_project(args.project)
+    data = _data_override(args)
+    prepared = prepare_run(project, _overrides(args), data)
+    for change in prepared.changes:
+        print(f"to fit the data: {change}", file=sys.stderr)
+    run_dir = Path(args.out) if args.out else default_run_dir(project)
+    resume = Path(args.resume) if args.resume else None
+    if resume is not None and not resume.is_file():
+        raise WorkbenchError(f"--resume {resume}: no such checkpoint file")
+    settings = prepared.project.training
+    print(
+        f"training {project.name} on {prepared.data.description or project.dataset.source}: "
+        f"{prepared.data.train_size} train / {prepared.data.val_size} validation samples, "
+        f"{settings.epochs} epochs, batch {settings.batch_size} -> {run_dir}",
+        file=sys.stderr,
+    )
+    progress = _Progress(settings.epochs, quiet=args.quiet)
+    holder: dict[str, Any] = {}
+    try:
+        result = train_project(prepared, run_dir, listeners=[progress], resume_from=resume, on_trainer=lambda t: holder.update(t=t))
+    except KeyboardInterrupt:
+        # A second Ctrl+C during the clean stop is allowed to end the process.
+        trainer = holder.get("t")
+        if trainer is None:
+            raise
+        trainer.request_stop()
+        raise
+    progress.close()
+    if result.status == "failed":
+        print(f"workbench: error: {result.message} (run folder: {run_dir})", file=sys.stderr)
+        return 1
+    summary = result.summary
+    metric = next((f"{k} {v:.4f}" for k, v in summary.items() if k.startswith("val_") and k != "val_loss" and isinstance(v, float)), "")
+    val_loss = summary.get("val_loss")
+    print(
+        f"{result.status}: val_loss {val_loss:.4f} {metric} in {summary.get('duration_s', 0):.1f} s -> {run_dir}"
+        if isinstance(val_loss, (int, float)) else f"{result.status} -> {run_dir}"
+    )
+    return 0
+
+
+def _data_override(args: argparse.Namespace):
+    if not args.data:
+        if args.target or args.image_size:
+            raise WorkbenchError("--target and --image-size only apply with --data PATH")
+        return None
+    from workbench.data.bundle import DatasetSpec
+
+    path = Path(args.data)
+    if not path.exists():
+        raise WorkbenchError(f"--data {path}: no such file or folder")
+    name = path.name.lower()
+    if path.is_dir():
+        source = "images"
+    elif name.endswith((".csv", ".tsv")):
+        source = "csv"
+    elif name.endswith(".npz"):
+        source = "npz"
+    elif "idx" in name or "ubyte" in name:
+        source = "idx"
+    elif name.endswith((".txt", ".text", ".md", ".py")):
+        source = "textfile"
+    else:
+        raise WorkbenchError(
+            f"--data {path}: cannot tell the format from the name — use a .csv/.tsv, .npz, .txt, "
+            "an IDX file (…-idx3-ubyte) or a folder of images with one sub-folder per class"
+        )
+    options: dict[str, Any] = {}
+    if args.target:
+        if source != "csv":
+            raise WorkbenchError("--target only applies to CSV data")
+        options["target"] = args.target
+    if args.image_size:
+        if source != "images":
+            raise WorkbenchError("--image-size only applies to an image folder")
+        options["size"] = list(args.image_size)
+    return DatasetSpec(source=source, path=str(path.resolve()), options=options)
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from workbench.runs import load_run
+    from workbench.sampling import generate
+
+    run = load_run(args.run_dir)
+    vocab = run.data_info.get("vocab")
+    if run.data_info.get("task") != "language_model" or not vocab:
+        raise WorkbenchError(f"{args.run_dir}: this run is not a language model (task: {run.data_info.get('task')})")
+    if args.tokens < 1:
+        raise WorkbenchError(f"--tokens must be at least 1, got {args.tokens}")
+    print(generate(run.model, vocab, args.prompt, tokens=args.tokens, temperature=args.temperature, seed=args.seed))
+    return 0
+
+
+_COMMANDS = {
+    "open": cmd_open,
+    "presets": cmd_presets,
+    "info": cmd_info,
+    "train": cmd_train,
+    "sample": cmd_sample,
+}
+
+
+# ----- output helpers -------------------------------------------------------------------------
+
+
+def _print_table(header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    cells = [tuple(str(c) for c in header)] + [tuple(str(c) for c in r) for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    for n, row in enumerate(cells):
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+class _Progress:
+    """A one-line progress display on stderr (a line per epoch when stderr is not a terminal)."""
+
+    def __init__(self, epochs: int, quiet: bool = False) -> None:
+        self.epochs = epochs
+        self.quiet = quiet
+        self.live = sys.stderr.isatty() and not quiet
+        self._last = 0.0
+
+    def __call__(self, event: Any) -> None:
+        kind = type(event).__name__
+        if kind == "StepEvent" and self.live:
+            now = time.monotonic()
+            if now - self._last >= 0.1:  # redraw at most ten times a second
+                self._last = now
+                sys.stderr.write(
+                    f"\repoch {event.epoch}/{self.epochs}  step {event.step}  loss {event.loss:.4f}  "
+                    f"lr {event.lr:.2e}  {event.samples_per_s:,.0f} samples/s   "
+                )
+                sys.stderr.flush()
+        elif kind == "EpochEvent" and not self.quiet:
+            metrics = "  ".join(f"{k} {v:.4f}" for k, v in event.val_metrics.items())
+            val = f"val_loss {event.val_loss:.4f}" if event.val_loss is not None else ""
+            sys.stderr.write(
+                ("\r" if self.live else "")
+                + f"epoch {event.epoch}/{self.epochs}  train_loss {event.train_loss:.4f}  {val}  {metrics}  ({event.elapsed_s:.1f} s)".ljust(100)
+                + "\n"
+            )
+        elif kind == "FailedEvent" and self.live:
+            sys.stderr.write("\n")
+
+    def close(self) -> None:
+        sys.stderr.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,295 @@
+"""Runs: a project trained into a run folder, and a run folder read back.
+
+The command line, the app and distributed workers all train through `train_project`, so a run
+folder is the same whoever made it:
+
+    RUN_DIR/project.json     the project exactly as trained (settings after overrides)
+    RUN_DIR/data.json        what the model was trained on: task, shapes, normalisation, vocabulary
+    RUN_DIR/metrics.jsonl    one JSON object per step and per epoch, appended as training goes
+    RUN_DIR/summary.json     the outcome (written at the end, also after a failure)
+    RUN_DIR/checkpoints/     best.pt and last.pt
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from workbench.data.bundle import DataBundle, DatasetSpec
+from workbench.errors import DataError, ProjectFileError
+from workbench.graph.analysis import analyze, check
+from workbench.graph.builder import GraphModule, build_model
+from workbench.graph.document import Graph
+from workbench.project import Project, load_project, save_project, write_text_atomic
+
+log = logging.getLogger(__name__)
+
+CHECKPOINTS = "checkpoints"
+
+
+def data_record(bundle: DataBundle, spec: DatasetSpec) -> dict[str, Any]:
+    """The facts about the data that sampling and export need without reloading it."""
+    return {
+        "dataset": spec.to_dict(),
+        "task": bundle.task,
+        "input_shape": list(bundle.input_shape),
+        "input_dtype": bundle.input_dtype,
+        "num_outputs": bundle.num_outputs,
+        "target_shape": list(bundle.target_shape),
+        "class_names": bundle.class_names,
+        "normalization": bundle.normalization,
+        "vocab": bundle.vocab,
+        "train_size": bundle.train_size,
+        "val_size": bundle.val_size,
+    }
+
+
+def fit_problems(graph: Graph, bundle: DataBundle, dataset_name: str) -> list[str]:
+    """Where the network and the data disagree, each with the node and the fix."""
+    analysis = analyze(graph)
+    problems: list[str] = []
+    source = next((n for n in graph.nodes if n.type == "Input"), None)
+    output = next((n for n in graph.nodes if n.type == "Output"), None)
+    if source is None or output is None or output.id not in analysis.shapes:
+        return problems  # graph problems are reported by analysis first
+    want = tuple(bundle.input_shape)
+    if tuple(source.params["shape"]) != want or (source.params["kind"] == "tokens") != (bundle.input_dtype == "int64"):
+        kind = _input_kind(bundle)
+        problems.append(
+            f"{source.label()} declares {source.params['kind']} {_dims(source.params['shape'])} but dataset "
+            f"'{dataset_name}' gives {kind} {_dims(want)} — set its kind to '{kind}' and its shape to {list(want)}"
+        )
+    out = analysis.shapes[output.id]
+    feeder = _feeder(graph, output.id)
+    if bundle.task in ("classification", "language_model"):
+        what = "classes" if bundle.task == "classification" else "characters in its vocabulary"
+        expected = (bundle.num_outputs,) if bundle.task == "classification" else (want[0], bundle.num_outputs)
+        if out.shape != expected:
+            fix = f" — set {feeder.label()} out_features to {bundle.num_outputs}" if feeder and feeder.type == "Linear" else ""
+            problems.append(
+                f"{output.label()} gets {out.dims()} per sample but dataset '{dataset_name}' has "
+                f"{bundle.num_outputs} {what} (expects {_dims(expected)}){fix}"
+            )
+    elif out.shape != tuple(bundle.target_shape):
+        problems.append(
+            f"{output.label()} gets {out.dims()} per sample but the targets of '{dataset_name}' are "
+            f"{_dims(bundle.target_shape)} — end the network with a Linear of {bundle.num_outputs} outputs"
+        )
+    for node in graph.nodes:
+        if node.type == "Embedding" and bundle.vocab and node.params["num_embeddings"] < len(bundle.vocab):
+            problems.append(
+                f"{node.label()} has num_embeddings {node.params['num_embeddings']} but the vocabulary has "
+                f"{len(bundle.vocab)} characters — set num_embeddings to {len(bundle.vocab)}"
+            )
+    return problems
+
+
+def fit_graph_to_data(graph: Graph, bundle: DataBundle) -> list[str]:
+    """Make the Input, the last Linear and Embeddings follow the data (used when the user
+    points a project at other data). Returns what was changed, in words."""
+    changes: list[str] = []
+    source = next((n for n in graph.nodes if n.type == "Input"), None)
+    output = next((n for n in graph.nodes if n.type == "Output"), None)
+    if source is not None:
+        kind, shape = _input_kind(bundle), list(bundle.input_shape)
+        if source.params["kind"] != kind or list(source.params["shape"]) != shape:
+            graph.set_param(source.id, "kind", kind)
+            graph.set_param(source.id, "shape", shape)
+            changes.append(f"{source.label()} now takes {kind} {_dims(shape)}")
+    feeder = _feeder(graph, output.id) if output is not None else None
+    if feeder is not None and feeder.type == "Linear" and feeder.params["out_features"] != bundle.num_outputs:
+        graph.set_param(feeder.id, "out_features", bundle.num_outputs)
+        changes.append(f"{feeder.label()} now has {bundle.num_outputs} outputs")
+    for node in graph.nodes:
+        if node.type == "Embedding" and bundle.vocab and node.params["num_embeddings"] != len(bundle.vocab):
+            graph.set_param(node.id, "num_embeddings", len(bundle.vocab))
+            changes.append(f"{node.label()} now has {len(bundle.vocab)} embeddings")
+        if node.type == "PositionalEncoding" and bundle.input_dtype == "int64" and node.params["max_len"] < bundle.input_shape[0]:
+            graph.set_param(node.id, "max_len", bundle.input_shape[0])
+            changes.append(f"{node.label()} now accepts {bundle.input_shape[0]} positions")
+    return changes
+
+
+def _input_kind(bundle: DataBundle) -> str:
+    if bundle.input_dtype == "int64":
+        return "tokens"
+    return "image" if len(bundle.input_shape) == 3 else "vector"
+
+
+def _feeder(graph: Graph, node_id: str):
+    edge = graph.edge_into(node_id, "in")
+    return graph.node(edge.src) if edge else None
+
+
+def _dims(shape: Sequence[int]) -> str:
+    return "×".join(str(d) for d in shape)
+
+
+@dataclass
+class PreparedRun:
+    """Everything a trainer needs, checked against each other."""
+
+    project: Project
+    data: DataBundle
+    model: GraphModule
+    changes: list[str]  # what fitting the graph to overriding data changed
+
+
+def prepare_run(project: Project, overrides: dict[str, Any] | None = None, data: DatasetSpec | None = None) -> PreparedRun:
+    """Apply setting overrides, load the data, check that network and data fit, build the model.
+
+    With `data` (the user's own data instead of the project's), the Input, the last Linear and
+    Embeddings follow that data; otherwise any disagreement is a DataError naming the node.
+    """
+    from workbench.data import load_dataset
+
+    settings = project.training.replace(**(overrides or {})) if overrides else project.training
+    graph = project.graph.copy()
+    spec = data or project.dataset
+    check(graph)
+    bundle = load_dataset(spec, base_dir=project.base_dir)
+    changes = fit_graph_to_data(graph, bundle) if data is not None else []
+    problems = fit_problems(graph, bundle, spec.path or spec.source)
+    if problems:
+        raise DataError("; ".join(problems))
+    model = build_model(graph, seed=settings.seed)
+    trained = Project(project.name, graph, spec, settings, project.description, project.path)
+    return PreparedRun(trained, bundle, model, changes)
+
+
+def default_run_dir(project: Project) -> Path:
+    """runs/<project>-<time> beside the project file (or in the working folder)."""
+    base = project.base_dir or Path.cwd()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    candidate = base / "runs" / f"{project.name}-{stamp}"
+    n = 2
+    while candidate.exists():
+        candidate = base / "runs" / f"{project.name}-{stamp}-{n}"
+        n += 1
+    return candidate
+
+
+def write_run_header(run_dir: Path, prepared: PreparedRun) -> None:
+    """project.json and data.json: written before the first step, so a run folder always says what it is."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    project = prepared.project
+    saved = Project(project.name, project.graph, project.dataset, project.training, project.description)
+    if project.dataset.path and project.base_dir:
+        # The run folder lives elsewhere: keep the data findable from there.
+        path = Path(project.dataset.path)
+        absolute = path if path.is_absolute() else (project.base_dir / path).resolve()
+        saved.dataset = DatasetSpec(project.dataset.source, str(absolute), project.dataset.options,
+                                    project.dataset.val_fraction, project.dataset.seed)
+    save_project(saved, run_dir / "project.json")
+    write_text_atomic(run_dir / "data.json", json.dumps(data_record(prepared.data, project.dataset), indent=2) + "\n")
+
+
+def train_project(
+    prepared: PreparedRun,
+    run_dir: Path,
+    listeners: Sequence[Callable[[Any], None]] = (),
+    resume_from: Path | None = None,
+    on_trainer: Callable[[Any], None] | None = None,
+):
+    """Train a prepared run into `run_dir`; returns the engine's RunResult.
+
+    `on_trainer` receives the Trainer before training starts, so a caller can stop or pause it.
+    """
+    from workbench.training import RunWriter, Trainer
+
+    write_run_header(run_dir, prepared)
+    writer = RunWriter(run_dir)
+    trainer = Trainer(
+        prepared.model,
+        prepared.data,
+        prepared.project.training,
+        loss=prepared.model.loss_name,
+        listeners=[writer, *listeners],
+        checkpoint_dir=run_dir / CHECKPOINTS,
+    )
+    if on_trainer is not None:
+        on_trainer(trainer)
+    result = trainer.run(resume_from=resume_from)
+    _complete_summary(run_dir, prepared)
+    return result
+
+
+def _complete_summary(run_dir: Path, prepared: PreparedRun) -> None:
+    """Add what only this layer knows (project, dataset, task) to the engine's summary.json."""
+    path = run_dir / "summary.json"
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        log.warning("no summary.json in %s to complete", run_dir)
+        return
+    summary = {
+        "project": prepared.project.name,
+        "dataset": prepared.project.dataset.path or prepared.project.dataset.source,
+        "task": prepared.data.task,
+        **summary,
+    }
+    write_text_atomic(path, json.dumps(summary, indent=2) + "\n")
+
+
+@dataclass
+class TrainedRun:
+    """A run folder read back: the project, the trained model and what it reported."""
+
+    run_dir: Path
+    project: Project
+    model: GraphModule
+    summary: dict[str, Any]
+    data_info: dict[str, Any]
+    checkpoint: Path
+
+    def data(self) -> DataBundle:
+        """The run's data, loaded again with the same split."""
+        from workbench.data import load_dataset
+
+        return load_dataset(self.project.dataset, base_dir=self.run_dir)
+
+
+def load_run(run_dir: str | Path, checkpoint: str = "best") -> TrainedRun:
+    """Read a run folder; ProjectFileError says what is missing or broken."""
+    import torch
+
+    root = Path(run_dir)
+    if not root.is_dir():
+        raise ProjectFileError(f"{root}: no such run folder")
+    for needed in ("project.json", "data.json"):
+        if not (root / needed).is_file():
+            raise ProjectFileError(f"{root}: not a complete run folder ({needed} is missing) — train it with 'workbench train'")
+    project = load_project(root / "project.json")
+    try:
+        data_info = json.loads((root / "data.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ProjectFileError(f"{root / 'data.json'}: unreadable ({exc})") from None
+    summary: dict[str, Any] = {}
+    if (root / "summary.json").is_file():
+        try:
+            summary = json.loads((root / "summary.json").read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ProjectFileError(f"{root / 'summary.json'}: unreadable ({exc})") from None
+    ckpt = root / CHECKPOINTS / f"{checkpoint}.pt"
+    if not ckpt.is_file():
+        other = root / CHECKPOINTS / "last.pt"
+        if checkpoint == "best" and other.is_file():
+            ckpt = other
+        else:
+            raise ProjectFileError(f"{root}: no checkpoint ({ckpt.name} is missing) — the run has not finished an epoch")
+    try:
+        state = torch.load(ckpt, map_location="cpu", weights_only=True)
+    except Exception as exc:  # a truncated or foreign file: torch raises several types
+        raise ProjectFileError(f"{ckpt}: not a readable checkpoint ({type(exc).__name__}: {exc})") from None
+    model = build_model(project.graph, seed=None)
+    try:
+        model.load_state_dict(state["model"])
+    except (KeyError, RuntimeError) as exc:
+        raise ProjectFileError(f"{ckpt}: does not match the run's network ({str(exc).splitlines()[0]})") from None
+    model.eval()
+    return TrainedRun(root, project, model, summary, data_info, ckpt)
