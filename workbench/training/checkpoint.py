@@ -1,0 +1,82 @@
+"""Checkpoint files: everything needed to resume a run, written atomically, read weights-only.
+
+A checkpoint is a plain dict:
+
+    format_version  int
+    model           state_dict
+    optimizer       state_dict
+    scheduler       state_dict or None
+    scaler          GradScaler state_dict or None
+    epoch           epochs completed (resume starts the next one)
+    global_step     optimizer steps completed
+    best_val_loss   float or None
+    bad_epochs      epochs since the best validation loss (early stopping)
+    rng             see rng.capture_rng_state
+    loader_rng      state of the generator that shuffles the training set
+    settings        TrainSettings.to_dict()
+
+It must load with `torch.load(weights_only=True)` (the default, and the only safe way to read a
+file someone sent you), so it holds tensors, dicts, lists, strings and numbers only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from workbench.errors import ProjectFileError
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+REQUIRED_KEYS = ("model", "optimizer", "epoch", "global_step", "rng", "loader_rng", "settings")
+
+
+def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> Path:
+    """Write `state` to `path` atomically: a reader sees the old file or the new, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {"format_version": FORMAT_VERSION, **state}
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())  # the rename must not overtake the data after a power cut
+        os.replace(tmp_name, path)
+    except BaseException:
+        try:
+            os.unlink(tmp_name)
+        except OSError:
+            pass
+        raise
+    log.debug("wrote checkpoint %s", path)
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a checkpoint weights-only; ProjectFileError naming the file when it is unusable."""
+    path = Path(path)
+    if not path.is_file():
+        raise ProjectFileError(f"checkpoint {path} does not exist")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # corrupt, truncated, or holding objects we never write
+        raise ProjectFileError(f"checkpoint {path} cannot be read: {exc}") from exc
+    if not isinstance(state, dict):
+        raise ProjectFileError(f"checkpoint {path} is not a Workbench checkpoint")
+    version = state.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ProjectFileError(
+            f"checkpoint {path} has format version {version!r}; this Workbench reads up to "
+            f"{FORMAT_VERSION}: update Workbench to resume from it"
+        )
+    missing = [k for k in REQUIRED_KEYS if k not in state]
+    if missing:
+        raise ProjectFileError(f"checkpoint {path} lacks {', '.join(missing)}")
+    return state

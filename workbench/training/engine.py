@@ -1,0 +1,602 @@
+"""The training loop: one Trainer runs one model on one DataBundle with one TrainSettings.
+
+The Trainer knows loops and devices only; everything else (plots, log files, the GUI) listens to
+its events. Stop and pause are requests, checked between optimizer steps, from any thread.
+
+`run()` never raises for problems met while training (non-finite loss, out of memory, an error
+in the model's forward pass, an unreadable checkpoint): it emits a FailedEvent and returns a
+RunResult with status "failed" and a message that says what to change.
+
+The hot loop is kept as lean as a hand-written one: locals instead of attribute look-ups, one
+`.item()` per optimizer step (needed anyway for the non-finite check and the step event), no
+autocast context unless the precision asks for it, no scheduler object when the rate is
+constant, and a fixed ring of timestamps for samples/s.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import torch
+from torch import nn
+
+from workbench.data.bundle import DataBundle
+from workbench.errors import TrainingError, WorkbenchError
+from workbench.training.checkpoint import load_checkpoint, save_checkpoint
+from workbench.training.devices import resolve_device
+from workbench.training.events import (
+    EpochEvent,
+    Event,
+    FailedEvent,
+    FinishedEvent,
+    Listener,
+    StepEvent,
+)
+from workbench.training.loaders import Loaders, make_loaders
+from workbench.training.losses import get_loss
+from workbench.training.metrics import ValidationMeter, metric_names
+from workbench.training.optim import build_optimizer, build_scheduler
+from workbench.training.precision import resolve_precision
+from workbench.training.rng import capture_rng_state, restore_rng_state, seed_everything
+from workbench.training.settings import TrainSettings
+
+log = logging.getLogger(__name__)
+
+BEST_NAME = "best.pt"
+LAST_NAME = "last.pt"
+SPEED_WINDOW = 20  # optimizer steps over which StepEvent.samples_per_s is measured
+_PAUSE_POLL_S = 0.5  # a paused loop re-checks the stop flag this often, as a safety net
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How a run ended."""
+
+    status: str  # "finished" | "stopped" | "early_stopped" | "failed"
+    summary: dict[str, Any] = field(default_factory=dict)
+    message: str = ""  # one line for the status bar or the terminal
+
+
+class _RunFailure(Exception):
+    """A problem the user can fix, found inside the loop; carries the finished message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    oom_types: tuple[type[BaseException], ...] = (MemoryError, torch.cuda.OutOfMemoryError)
+    if isinstance(exc, oom_types):
+        return True
+    text = str(exc).lower()
+    # CPU: "DefaultCPUAllocator: can't allocate memory"; MPS: "MPS backend out of memory".
+    return isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
+
+
+class Trainer:
+    """Trains `model` on `data`; see the module docstring for the contract of `run()`."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        data: DataBundle,
+        settings: TrainSettings,
+        loss: str,
+        listeners: Iterable[Listener] = (),
+        checkpoint_dir: str | Path | None = None,
+    ) -> None:
+        # Checked here, before any thread starts, so the caller gets the typed error at once:
+        # TrainingError for the loss or precision, DeviceError for the device.
+        self._loss_fn = get_loss(loss)
+        self.device = resolve_device(settings.device)
+        self.precision = resolve_precision(settings.precision, self.device)
+        self.model = model
+        self.data = data
+        self.settings = settings
+        self.loss_name = loss
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
+        self._listeners: list[Listener] = list(listeners)
+
+        self._stop = threading.Event()
+        self._gate = threading.Event()  # set = may run; cleared = paused
+        self._gate.set()
+        self._started = False
+
+        # Progress, restored on resume.
+        self.epoch = 0  # epochs completed
+        self.global_step = 0  # optimizer steps completed
+        self.best_val_loss: float | None = None
+        self._bad_epochs = 0  # epochs since best_val_loss improved
+
+        # Built by run().
+        self.optimizer: torch.optim.Optimizer | None = None
+        self.scheduler: torch.optim.lr_scheduler.LambdaLR | None = None
+        self.scaler: torch.amp.GradScaler | None = None
+        self.loaders: Loaders | None = None
+        self.steps_per_epoch: int | None = None
+        self._batches_per_epoch: int | None = None
+
+        # Bookkeeping for events and the summary.
+        self._t0 = 0.0
+        self._paused_s = 0.0
+        self._train_time_s = 0.0
+        self._train_samples = 0
+        self._current_epoch = 1
+        self._validating = False  # decides how a failure is described
+        self._last_train_loss: float | None = None
+        self._last_val_loss: float | None = None
+        self._last_metrics: dict[str, float] = {}
+
+    # ---- control, from any thread -------------------------------------------------------
+
+    def add_listener(self, listener: Listener) -> None:
+        """Add a listener before `run()` starts."""
+        self._listeners.append(listener)
+
+    def request_stop(self) -> None:
+        """End the run after the current optimizer step; writes last.pt."""
+        self._stop.set()
+        self._gate.set()  # a paused loop must wake up to see the stop
+
+    def request_pause(self) -> None:
+        """Block the loop before its next optimizer step until `request_resume()`."""
+        self._gate.clear()
+        if self._stop.is_set():  # a stop that raced ahead must not be parked behind a pause
+            self._gate.set()
+
+    def request_resume(self) -> None:
+        self._gate.set()
+
+    @property
+    def is_paused(self) -> bool:
+        """True from `request_pause()` until `request_resume()` or `request_stop()`."""
+        return not self._gate.is_set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    # ---- the run ------------------------------------------------------------------------
+
+    def run(self, resume_from: str | Path | None = None) -> RunResult:
+        """Train until the last epoch, a stop request, early stopping or a failure."""
+        if self._started:
+            raise RuntimeError("a Trainer runs once; make a new one for another run")
+        self._started = True
+        self._t0 = time.perf_counter()
+
+        try:
+            self._setup()
+        except Exception as exc:
+            _log_unless_user_error(exc, "cannot start training")
+            return self._fail(f"cannot start training: {_describe(exc)}", can_save=False)
+        if resume_from is not None:
+            try:
+                self._restore(Path(resume_from))
+            except Exception as exc:
+                _log_unless_user_error(exc, f"cannot resume from {resume_from}")
+                return self._fail(f"cannot resume from {resume_from}: {_describe(exc)}", can_save=False)
+        elif self.checkpoint_dir is not None:
+            try:
+                # The untrained state is the first "last good state": a run that fails in its
+                # first epoch still leaves a loadable last.pt.
+                self._save(LAST_NAME)
+            except Exception as exc:
+                _log_unless_user_error(exc, "cannot write the first checkpoint")
+                return self._fail(f"cannot write checkpoints to {self.checkpoint_dir}: {_describe(exc)}",
+                                  can_save=False)
+
+        message: str | None = None
+        try:
+            status = self._train()
+        except _RunFailure as failure:
+            message = failure.message
+        except Exception as exc:
+            message = self._message_for(exc)
+        if message is not None:
+            # Out of the except blocks: the traceback's frames (holding the batch and its
+            # activations) are gone, so the memory is free again before we save.
+            return self._fail(message)
+        return self._finish(status)
+
+    def _setup(self) -> None:
+        s = self.settings
+        seed_everything(s.seed)  # before anything random happens in this run
+        self.model.to(self.device)
+        self.loaders = make_loaders(self.data, s, self.device)
+        try:
+            self._batches_per_epoch = len(self.loaders.train)
+        except TypeError:
+            self._batches_per_epoch = None  # an iterable dataset without a length
+            if s.scheduler != "none":
+                raise TrainingError(
+                    f"the {s.scheduler} schedule needs the number of batches per epoch, but the "
+                    f"training set does not know its length; set the scheduler to none"
+                ) from None
+        per_epoch = self._batches_per_epoch or 1
+        self.steps_per_epoch = math.ceil(per_epoch / s.grad_accum)
+        self.optimizer = build_optimizer(self.model, s)
+        self.scheduler = build_scheduler(self.optimizer, s, self.steps_per_epoch)
+        if self.precision.use_scaler:
+            self.scaler = torch.amp.GradScaler(self.device.type)
+        self.optimizer.zero_grad(set_to_none=True)
+
+    def _restore(self, path: Path) -> None:
+        assert self.optimizer is not None and self.loaders is not None
+        state = load_checkpoint(path)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None and state.get("scheduler") is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        if self.scaler is not None and state.get("scaler") is not None:
+            self.scaler.load_state_dict(state["scaler"])
+        self.epoch = int(state["epoch"])
+        self.global_step = int(state["global_step"])
+        best = state.get("best_val_loss")
+        self.best_val_loss = None if best is None else float(best)
+        self._bad_epochs = int(state.get("bad_epochs", 0))
+        restore_rng_state(state["rng"])
+        self.loaders.generator.set_state(state["loader_rng"])
+        current = self.settings.to_dict()
+        changed = {k for k, v in state["settings"].items() if current.get(k) != v}
+        if changed:
+            log.info("resuming with changed settings: %s", ", ".join(sorted(changed)))
+        log.info("resumed from %s at epoch %d, step %d", path, self.epoch, self.global_step)
+
+    def _train(self) -> str:
+        """The epochs; returns the finish status or raises for a failure."""
+        s = self.settings
+        model = self.model
+        optimizer = self.optimizer
+        scheduler = self.scheduler
+        scaler = self.scaler
+        loaders = self.loaders
+        assert optimizer is not None and loaders is not None
+        loss_fn = self._loss_fn
+        stop, gate = self._stop, self._gate
+        emit = self._emit
+        perf_counter = time.perf_counter
+        device = self.device
+        move = device.type != "cpu"  # .to() on the same device still costs a call per tensor
+        non_blocking = device.type == "cuda"
+        device_type = device.type
+        autocast_dtype = self.precision.autocast_dtype
+        accum = s.grad_accum
+        clip = s.grad_clip
+        trainable = [p for p in model.parameters() if p.requires_grad]
+        l1 = s.l1
+        batches_per_epoch = self._batches_per_epoch
+        param_groups = optimizer.param_groups
+        ring_t = [0.0] * SPEED_WINDOW
+        ring_n = [0] * SPEED_WINDOW
+
+        for epoch_index in range(self.epoch, s.epochs):
+            epoch = epoch_index + 1
+            self._current_epoch = epoch
+            if stop.is_set():
+                return self._stopped()
+            model.train()
+            t_epoch = perf_counter()
+            paused_before = self._paused_s
+            # The window restarts each epoch so that validation time does not count as slowness.
+            seen = 0  # samples this epoch
+            ring_t[:] = [t_epoch] * SPEED_WINDOW
+            ring_n[:] = [0] * SPEED_WINDOW
+            loss_sum = 0.0
+            batches = iter(loaders.train)
+            done = 0  # batches consumed this epoch
+            stopped = False
+            while True:
+                group = accum if batches_per_epoch is None else min(accum, batches_per_epoch - done)
+                if group <= 0:
+                    break
+                step_loss = None
+                step_samples = 0
+                micro = 0
+                for _ in range(group):
+                    batch = next(batches, None)
+                    if batch is None:
+                        break
+                    x, y = batch
+                    if move:
+                        x = x.to(device, non_blocking=non_blocking)
+                        y = y.to(device, non_blocking=non_blocking)
+                    if autocast_dtype is None:
+                        loss = loss_fn(model(x), y)
+                    else:
+                        with torch.autocast(device_type, dtype=autocast_dtype):
+                            loss = loss_fn(model(x), y)
+                    # The mean over the group's batches, so accumulation does not scale the lr.
+                    total = loss if group == 1 else loss / group
+                    if l1:
+                        total = total + (l1 / group) * sum(p.abs().sum() for p in trainable)
+                    if scaler is None:
+                        total.backward()
+                    else:
+                        scaler.scale(total).backward()
+                    step_loss = loss.detach() if step_loss is None else step_loss + loss.detach()
+                    step_samples += y.shape[0]
+                    micro += 1
+                done += micro
+                if micro == 0:
+                    break  # an iterable dataset ran out exactly at a step boundary
+
+                # The one host sync per step; taken before optimizer.step() so that a NaN or inf
+                # never reaches the weights and the model stays at its last good state.
+                value = step_loss.item() / micro
+                lr = param_groups[0]["lr"]
+                if not math.isfinite(value):
+                    optimizer.zero_grad(set_to_none=True)
+                    raise _RunFailure(self._nonfinite_message(value, epoch, float(lr)))
+                if clip is not None:
+                    if scaler is not None:
+                        scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
+                    torch.nn.utils.clip_grad_norm_(trainable, clip)
+                if scaler is None:
+                    optimizer.step()
+                else:
+                    scaler.step(optimizer)
+                    scaler.update()
+                optimizer.zero_grad(set_to_none=True)
+                if scheduler is not None:
+                    scheduler.step()
+                self.global_step += 1
+
+                seen += step_samples
+                loss_sum += value * step_samples
+                now = perf_counter()
+                slot = self.global_step % SPEED_WINDOW
+                span = now - ring_t[slot]
+                speed = (seen - ring_n[slot]) / span if span > 0 else 0.0
+                ring_t[slot] = now
+                ring_n[slot] = seen
+                emit(StepEvent(self.global_step, epoch, value, float(lr), speed,
+                               now - self._t0 - self._paused_s))
+
+                if stop.is_set():
+                    stopped = True
+                    break
+                if not gate.is_set():
+                    self._wait_while_paused()
+                    if stop.is_set():
+                        stopped = True
+                        break
+                    t_resume = perf_counter()
+                    ring_t[:] = [t_resume] * SPEED_WINDOW
+                    ring_n[:] = [seen] * SPEED_WINDOW
+
+            self._train_time_s += perf_counter() - t_epoch - (self._paused_s - paused_before)
+            self._train_samples += seen
+            if stopped:
+                return self._stopped()
+            if seen:
+                self._last_train_loss = loss_sum / seen
+            if self._end_epoch(epoch):
+                return "early_stopped"
+        return "finished"
+
+    def _wait_while_paused(self) -> None:
+        t = time.perf_counter()
+        log.info("paused at step %d", self.global_step)
+        # A bounded wait in a loop: a stop always wakes the gate, but a lost wake-up must never
+        # hang a worker thread for good.
+        while not self._gate.wait(_PAUSE_POLL_S):
+            if self._stop.is_set():
+                break
+        self._paused_s += time.perf_counter() - t
+        log.info("resumed at step %d", self.global_step)
+
+    def _end_epoch(self, epoch: int) -> bool:
+        """Validate, checkpoint, emit the EpochEvent; True when early stopping ends the run."""
+        self._validating = True
+        val_loss, metrics = self._validate()
+        self._validating = False
+        self.epoch = epoch
+        self._last_val_loss = val_loss
+        self._last_metrics = metrics
+        improved = False
+        if val_loss is not None:
+            if math.isfinite(val_loss) and (self.best_val_loss is None or val_loss < self.best_val_loss):
+                self.best_val_loss = val_loss
+                self._bad_epochs = 0
+                improved = True
+            else:
+                self._bad_epochs += 1
+        if self.checkpoint_dir is not None:
+            state = self._state()
+            self._save(LAST_NAME, state)
+            if improved:
+                self._save(BEST_NAME, state)
+        assert self.optimizer is not None
+        train_loss = self._last_train_loss if self._last_train_loss is not None else math.nan
+        self._emit(EpochEvent(epoch, train_loss, val_loss, dict(metrics),
+                              float(self.optimizer.param_groups[0]["lr"]),
+                              time.perf_counter() - self._t0 - self._paused_s))
+        patience = self.settings.early_stopping_patience
+        if patience is not None and val_loss is not None and self._bad_epochs >= patience:
+            log.info("early stopping after epoch %d: no lower validation loss for %d epochs",
+                     epoch, patience)
+            return True
+        return False
+
+    def _validate(self) -> tuple[float | None, dict[str, float]]:
+        assert self.loaders is not None
+        if self.loaders.val is None:
+            return None, {}
+        model = self.model
+        device = self.device
+        move = device.type != "cpu"
+        autocast_dtype = self.precision.autocast_dtype
+        meter = ValidationMeter(self.data.task, self.loss_name)
+        model.eval()
+        try:
+            with torch.no_grad():
+                for x, y in self.loaders.val:
+                    if move:
+                        x = x.to(device, non_blocking=True)
+                        y = y.to(device, non_blocking=True)
+                    if autocast_dtype is None:
+                        outputs = model(x)
+                        loss = self._loss_fn(outputs, y)
+                    else:
+                        with torch.autocast(device.type, dtype=autocast_dtype):
+                            outputs = model(x)
+                            loss = self._loss_fn(outputs, y)
+                    meter.update(outputs, y, loss)
+        finally:
+            model.train()
+        return meter.compute()
+
+    # ---- endings --------------------------------------------------------------------------
+
+    def _stopped(self) -> str:
+        log.info("stopped at step %d (epoch %d)", self.global_step, self._current_epoch)
+        if self.checkpoint_dir is not None:
+            self._save(LAST_NAME)
+        return "stopped"
+
+    def _finish(self, status: str) -> RunResult:
+        summary = self._summary(status)
+        if status == "stopped":
+            message = f"stopped at step {self.global_step} (epoch {self._current_epoch})"
+        elif status == "early_stopped":
+            message = (f"stopped early after epoch {self.epoch}: no lower validation loss for "
+                       f"{self.settings.early_stopping_patience} epochs")
+        else:
+            message = f"finished {self.epoch} epochs"
+        self._emit(FinishedEvent(status, summary))  # type: ignore[arg-type]
+        return RunResult(status, summary, message)
+
+    def _fail(self, message: str, can_save: bool = True) -> RunResult:
+        log.error("%s", message)
+        if self.optimizer is not None:
+            self.optimizer.zero_grad(set_to_none=True)
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+        if can_save and self.checkpoint_dir is not None:
+            try:
+                if self._model_is_finite():
+                    self._save(LAST_NAME)
+                else:
+                    log.warning("the model holds NaN or inf; keeping the previous %s", LAST_NAME)
+            except Exception:
+                log.exception("could not write %s after the failure", LAST_NAME)
+        summary = self._summary("failed")
+        summary["message"] = message
+        self._emit(FailedEvent(message, self.global_step + 1, self._current_epoch, summary))
+        return RunResult("failed", summary, message)
+
+    def _nonfinite_message(self, value: float, epoch: int, lr: float) -> str:
+        hint = (f"lower the learning rate (now {lr:g}) or enable gradient clipping (grad_clip)"
+                if self.settings.grad_clip is None else
+                f"lower the learning rate (now {lr:g}) or the gradient clipping "
+                f"(grad_clip, now {self.settings.grad_clip:g})")
+        if self.precision.name == "fp16":
+            hint += ", or train in bf16 or fp32"
+        return (f"the loss became {value} at step {self.global_step + 1} (epoch {epoch}); {hint}")
+
+    def _message_for(self, exc: Exception) -> str:
+        step = self.global_step + 1
+        if _is_out_of_memory(exc):
+            bs = self.settings.batch_size
+            log.warning("out of memory at step %d: %s", step, exc)
+            if bs > 1:
+                fix = f"try a batch size of {bs // 2} (training.batch_size)"
+            else:
+                fix = "the model does not fit even one sample: make it smaller or use bf16"
+            return (f"out of memory at step {step} (epoch {self._current_epoch}) with batch size "
+                    f"{bs} on {self.device}; {fix}")
+        if self._validating:
+            _log_unless_user_error(exc, f"validation failed after epoch {self._current_epoch}")
+            return f"validation failed after epoch {self._current_epoch}: {_describe(exc)}"
+        _log_unless_user_error(exc, f"training failed at step {step}")
+        return f"training failed at step {step}: {_describe(exc)}"
+
+    # ---- state and summary ----------------------------------------------------------------
+
+    def _model_is_finite(self) -> bool:
+        with torch.no_grad():
+            for t in self.model.state_dict().values():
+                if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+                    return False
+        return True
+
+    def _state(self) -> dict[str, Any]:
+        assert self.optimizer is not None and self.loaders is not None
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "scaler": self.scaler.state_dict() if self.scaler is not None else None,
+            "epoch": self.epoch,
+            "global_step": self.global_step,
+            "best_val_loss": self.best_val_loss,
+            "bad_epochs": self._bad_epochs,
+            "rng": capture_rng_state(),
+            "loader_rng": self.loaders.generator.get_state(),
+            "settings": self.settings.to_dict(),
+        }
+
+    def _save(self, name: str, state: dict[str, Any] | None = None) -> Path:
+        assert self.checkpoint_dir is not None
+        return save_checkpoint(self.checkpoint_dir / name, state if state is not None else self._state())
+
+    def _checkpoint_path(self, name: str) -> str | None:
+        if self.checkpoint_dir is None:
+            return None
+        path = self.checkpoint_dir / name
+        return str(path) if path.is_file() else None
+
+    def _summary(self, status: str) -> dict[str, Any]:
+        summary: dict[str, Any] = {
+            "status": status,
+            "device": str(self.device),
+            "precision": self.precision.name,
+            "epochs": self.epoch,
+            "global_steps": self.global_step,
+            "parameters": sum(p.numel() for p in self.model.parameters()),
+            "train_loss": self._last_train_loss,
+            "val_loss": self._last_val_loss,
+        }
+        for name in metric_names(self.data.task):
+            summary[name] = self._last_metrics.get(name)
+        summary["best_val_loss"] = self.best_val_loss
+        summary["samples_per_second"] = (
+            self._train_samples / self._train_time_s if self._train_time_s > 0 else 0.0
+        )
+        summary["duration_s"] = time.perf_counter() - self._t0
+        summary["best_checkpoint"] = (
+            self._checkpoint_path(BEST_NAME) if self.best_val_loss is not None else None
+        )
+        summary["last_checkpoint"] = self._checkpoint_path(LAST_NAME)
+        return summary
+
+    def _emit(self, event: Event) -> None:
+        for listener in self._listeners:
+            try:
+                listener(event)
+            except Exception:
+                # A broken plot or log must not end a training run; it is dropped so that the
+                # same error is not logged at every step. (Rebinding, not mutating: the loop
+                # above keeps iterating the old list.)
+                log.exception("listener %r failed; it gets no more events", listener)
+                self._listeners = [f for f in self._listeners if f is not listener]
+
+
+def _log_unless_user_error(exc: BaseException, what: str) -> None:
+    # A WorkbenchError already says what to fix (and _fail logs it); tracebacks are for bugs.
+    if not isinstance(exc, WorkbenchError):
+        log.error("%s", what, exc_info=exc)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, WorkbenchError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,90 @@
+"""Validation loss and the metric that suits the task.
+
+- classification: "val_accuracy"
+- language_model: "val_token_accuracy" and "val_perplexity" (exp of the mean token loss)
+- regression: "val_mae"
+
+Sums stay on the device and are read once at the end of validation, so validating on a GPU
+does not wait for every batch.
+"""
+
+from __future__ import annotations
+
+import math
+
+from torch import Tensor
+
+from workbench.training.losses import match_shapes
+
+METRIC_NAMES: dict[str, tuple[str, ...]] = {
+    "classification": ("val_accuracy",),
+    "language_model": ("val_token_accuracy", "val_perplexity"),
+    "regression": ("val_mae",),
+}
+
+
+def metric_names(task: str) -> tuple[str, ...]:
+    """Names `ValidationMeter.compute` reports for `task` (besides the loss)."""
+    return METRIC_NAMES.get(task, ())
+
+
+class ValidationMeter:
+    """Accumulates loss and metric over validation batches."""
+
+    def __init__(self, task: str, loss_name: str) -> None:
+        self.task = task
+        self.loss_name = loss_name
+        self._loss_sum: Tensor | None = None  # sum over samples of the batch-mean loss
+        self._samples = 0
+        self._hits: Tensor | None = None  # correct predictions, or absolute error (regression)
+        self._elements = 0
+
+    def update(self, outputs: Tensor, y: Tensor, loss: Tensor) -> None:
+        batch = y.shape[0] if y.dim() > 0 else 1
+        weighted = loss.detach().float() * batch
+        self._loss_sum = weighted if self._loss_sum is None else self._loss_sum + weighted
+        self._samples += batch
+
+        hits, elements = self._score(outputs.detach(), y)
+        if hits is not None:
+            self._hits = hits if self._hits is None else self._hits + hits
+            self._elements += elements
+
+    def _score(self, outputs: Tensor, y: Tensor) -> tuple[Tensor | None, int]:
+        if self.task == "regression":
+            outputs, y = match_shapes(outputs, y, self.loss_name)
+            return (outputs.float() - y.float()).abs().sum(), y.numel()
+        if self.task in ("classification", "language_model"):
+            if outputs.dim() == y.dim() + 1 and outputs.shape[-1] > 1 and not y.is_floating_point():
+                # class scores (..., C) against class ids (...)
+                return (outputs.argmax(-1) == y).sum(), y.numel()
+            if outputs.shape == y.shape and y.is_floating_point() and outputs.dim() >= 2 \
+                    and self.loss_name == "cross_entropy":
+                # soft labels / one-hot targets
+                return (outputs.argmax(-1) == y.argmax(-1)).sum(), y.shape[0]
+            outputs, y = match_shapes(outputs, y, self.loss_name)
+            # one logit per label: bce_with_logits decides at 0, a regression-style loss at 0.5
+            threshold = 0.0 if self.loss_name == "bce_with_logits" else 0.5
+            return ((outputs > threshold) == (y > 0.5)).sum(), y.numel()
+        return None, 0
+
+    def compute(self) -> tuple[float | None, dict[str, float]]:
+        """(mean loss, metrics); (None, {}) when no batch was seen."""
+        if self._loss_sum is None or self._samples == 0:
+            return None, {}
+        val_loss = float(self._loss_sum.item()) / self._samples
+        metrics: dict[str, float] = {}
+        if self._hits is not None and self._elements:
+            ratio = float(self._hits.item()) / self._elements
+            if self.task == "regression":
+                metrics["val_mae"] = ratio
+            elif self.task == "language_model":
+                metrics["val_token_accuracy"] = ratio
+            else:
+                metrics["val_accuracy"] = ratio
+        if self.task == "language_model":
+            metrics["val_perplexity"] = math.exp(val_loss) if val_loss < 700 else math.inf
+        return val_loss, metrics
+
+
+__all__ = ["ValidationMeter", "metric_names", "METRIC_NAMES"]
