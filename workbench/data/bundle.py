@@ -60,6 +60,9 @@ class DataBundle:
     normalization: dict[str, list[float]] | None = None
     vocab: list[str] | None = None  # language models: token id -> character
     description: str = ""
+    # How raw user columns became x (tabular data): feature names after one-hot expansion,
+    # per-column kind, categories and target classes. JSON-ready; None for array sources.
+    encoding: dict[str, Any] | None = None
 
     @property
     def train_size(self) -> int:

@@ -1,0 +1,84 @@
+"""The one entry point from a DatasetSpec to a DataBundle, for the engine, the CLI and the GUI.
+
+`spec.source` is either a built-in dataset or a reader for the user's own file; anything a
+user can get wrong comes back as a DataError naming the file, the entry and the fix.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from workbench.data.builtin import BUILTINS
+from workbench.data.bundle import DataBundle, DatasetSpec
+from workbench.errors import DataError
+
+log = logging.getLogger(__name__)
+
+
+def _readers() -> dict[str, tuple[str, str, Callable[[DatasetSpec, Path, Path | None], DataBundle]]]:
+    """Reader name -> (what path points at, description, loader). Imported lazily so that
+    loading a built-in set does not import every file format."""
+    from workbench.data.arrays import load_npz
+    from workbench.data.idx import load_idx
+    from workbench.data.images import load_image_folder
+    from workbench.data.tabular import load_csv
+    from workbench.data.text import load_textfile
+
+    return {
+        "csv": ("file", "CSV/TSV table: one row per sample, a target column", load_csv),
+        "images": ("folder", "Image folder with one sub-folder per class (PNG, BMP, JPEG)",
+                   load_image_folder),
+        "npz": ("file", "NumPy .npz with arrays X and y (optionally X_val, y_val), or a .npy",
+                load_npz),
+        "textfile": ("file", "Any UTF-8 text file, for a character-level language model",
+                     load_textfile),
+        "idx": ("file", "MNIST-style IDX images file (optionally .gz) plus a labels file",
+                load_idx),
+    }
+
+
+READER_NAMES = ("csv", "images", "npz", "textfile", "idx")
+
+
+def list_builtin_datasets() -> list[dict[str, Any]]:
+    """Built-in sets: name, task, description, input_shape (default options), options."""
+    return [info.as_dict() for info in BUILTINS.values()]
+
+
+def list_readers() -> list[dict[str, str]]:
+    """Readers for user data: name, what `path` points at (file or folder), description."""
+    return [{"name": name, "path": kind, "description": desc}
+            for name, (kind, desc, _) in _readers().items()]
+
+
+def load_dataset(spec: DatasetSpec, base_dir: Path | None = None) -> DataBundle:
+    """Load the data a project trains on.
+
+    `base_dir` is the project file's folder: a relative `spec.path` is taken from there.
+    User files are only read, never written.
+    """
+    if not isinstance(spec.options, dict):
+        raise DataError(f"data source '{spec.source}': options must be a mapping of names to values")
+    start = time.perf_counter()
+    if spec.source in BUILTINS:
+        if spec.path:
+            log.warning("built-in dataset '%s' ignores path %r", spec.source, spec.path)
+        bundle = BUILTINS[spec.source].loader(spec)
+    elif spec.source in READER_NAMES:
+        from workbench.data.paths import resolve_path
+
+        kind, _, loader = _readers()[spec.source]
+        bundle = loader(spec, resolve_path(spec, base_dir, kind), base_dir)
+    else:
+        raise DataError(
+            f"unknown data source {spec.source!r}; built-in datasets: {', '.join(BUILTINS)}; "
+            f"readers for your own data: {', '.join(READER_NAMES)}"
+        )
+    log.info("loaded %s: %d train / %d val samples, input %s, %s (%.2f s)", spec.source,
+             bundle.train_size, bundle.val_size, bundle.input_shape, bundle.task,
+             time.perf_counter() - start)
+    return bundle
