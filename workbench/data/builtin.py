@@ -26,7 +26,7 @@ def _where(name: str) -> str:
     return f"built-in dataset '{name}'"
 
 
-def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+def digits_arrays() -> tuple[np.ndarray, np.ndarray]:
     """The 1797 x 64 pixel rows and labels of scikit-learn's digits.
 
     Read straight from the CSV that ships inside the scikit-learn wheel: importing
@@ -50,7 +50,7 @@ def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
 def load_digits_bundle(spec: DatasetSpec) -> DataBundle:
     """8x8 handwritten digits from scikit-learn (1797 images, bundled in its wheel)."""
     Options(spec.options, _where("digits")).finish()
-    pixels, y = _digits_arrays()
+    pixels, y = digits_arrays()
     x = (pixels / 16.0).reshape(-1, 1, 8, 8)  # (N, 1, 8, 8) in [0, 1]
     return assemble(
         x, y, spec=spec, where=_where("digits"), task="classification",
