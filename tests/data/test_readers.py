@@ -132,9 +132,9 @@ def test_csv_id_column_refused_then_ignored(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def digit_images() -> tuple[np.ndarray, np.ndarray]:
-    from workbench.data.builtin import _digits_arrays
+    from workbench.data.builtin import digits_arrays
 
-    pixels, labels = _digits_arrays()
+    pixels, labels = digits_arrays()
     keep = labels < 3
     images = (pixels[keep][:90] * 255 / 16).round().astype(np.uint8).reshape(-1, 8, 8)
     return images, labels[keep][:90]
