@@ -63,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--target", metavar="COLUMN", help="with a CSV --data: the column to predict")
     p.add_argument("--image-size", nargs=2, type=int, metavar=("H", "W"), help="with an image folder --data: resize to H×W")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    g = p.add_argument_group("distributed training (PyTorch DDP, started through torchrun's launcher)")
+    g.add_argument("--nproc", type=int, metavar="N", help="train as N processes on this machine: one per GPU (NCCL), or CPU processes (gloo)")
+    g.add_argument("--nnodes", type=int, metavar="M", help="machines in the job (default 1); run the same command on each")
+    g.add_argument("--node-rank", type=int, metavar="R", help="this machine's index, 0 to M-1; node 0 holds rank 0, which writes the run folder")
+    g.add_argument("--master", metavar="ADDR:PORT", help="address of node 0 and a free port there, the same on every machine")
 
     p = sub.add_parser("sample", help="generate text from a trained language model")
     p.add_argument("run_dir", help="run folder of a language model")
@@ -143,40 +148,126 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    import contextlib
+
     from workbench.presets import resolve_project
     from workbench.runs import default_run_dir, prepare_run, train_project
+    from workbench.training import distributed
 
-    project = resolve_project(args.project)
-    data = _data_override(args)
-    prepared = prepare_run(project, _overrides(args), data)
-    for change in prepared.changes:
-        print(f"to fit the data: {change}", file=sys.stderr)
-    run_dir = Path(args.out) if args.out else default_run_dir(project)
-    resume = Path(args.resume) if args.resume else None
-    if resume is not None and not resume.is_file():
-        raise WorkbenchError(f"--resume {resume}: no such checkpoint file")
-    settings = prepared.project.training
-    print(
-        f"training {project.name} on {prepared.data.description or project.dataset.source}: "
-        f"{prepared.data.train_size} train / {prepared.data.val_size} validation samples, "
-        f"{settings.epochs} epochs, batch {settings.batch_size} -> {run_dir}",
-        file=sys.stderr,
-    )
-    progress = _Progress(settings.epochs, quiet=args.quiet)
+    worker = distributed.worker_env()  # set when torchrun started this process as one rank
+    if args.nproc is None and (args.nnodes is not None or args.node_rank is not None or args.master is not None):
+        raise WorkbenchError("--nnodes, --node-rank and --master go with --nproc N (processes per machine)")
+    if args.nproc is not None:
+        if worker is not None:
+            raise WorkbenchError("--nproc starts a distributed job, but this process already is one rank of a job "
+                                 "(RANK and WORLD_SIZE are set): leave --nproc out under torchrun")
+        from workbench.training.launcher import launch_training, torchrun_args
+
+        nnodes, node_rank = args.nnodes or 1, args.node_rank or 0
+        torchrun_args(args.nproc, nnodes, node_rank, args.master)  # refuses bad counts before anything starts
+        project = resolve_project(args.project)
+        run_dir = (Path(args.out) if args.out else default_run_dir(project)).resolve()
+        resume = Path(args.resume).resolve() if args.resume else None
+        if resume is not None and node_rank == 0 and not resume.is_file():  # rank 0 reads it and sends it on
+            raise WorkbenchError(f"--resume {resume}: no such checkpoint file")
+        _data_override(args)  # its mistakes are found here, once, rather than in every worker
+        # The workers run this command again without the launcher's options, with absolute paths
+        # and one run folder for all.
+        worker_args = ["-v"] if args.verbose else []
+        worker_args += ["train", str(Path(args.project).resolve()) if Path(args.project).is_file() else args.project,
+                        "--out", str(run_dir)]
+        for flag, value in (("--epochs", args.epochs), ("--device", args.device), ("--batch-size", args.batch_size),
+                            ("--lr", args.lr), ("--seed", args.seed), ("--resume", resume), ("--target", args.target),
+                            ("--data", Path(args.data).resolve() if args.data else None)):
+            if value is not None:
+                worker_args += [flag, str(value)]
+        if args.image_size:
+            worker_args += ["--image-size", *(str(n) for n in args.image_size)]
+        if args.quiet:
+            worker_args.append("--quiet")
+        print(f"launching {args.nproc} process{'es' if args.nproc != 1 else ''} on this machine"
+              + (f" (node {node_rank} of {nnodes})" if nnodes > 1 else "")
+              + f" through torchrun's launcher (torch.distributed.run) -> {run_dir}", file=sys.stderr)
+        outcome = launch_training(worker_args, nproc=args.nproc, nnodes=nnodes, node_rank=node_rank,
+                                  master=args.master, run_dir=run_dir, verbose=args.verbose)
+        if outcome.exit_code == 0:
+            return 0
+        last = run_dir / "checkpoints" / "last.pt"
+        where = f"run folder: {run_dir}" + (f"; continue with --resume {last}" if last.is_file() else "")
+        print(f"workbench: {'' if outcome.signal else 'error: '}{outcome.message} ({where})", file=sys.stderr)
+        return outcome.exit_code
+
+    rank = worker.rank if worker is not None else 0
+    main_rank = rank == 0
+    # Under Workbench's launcher, the launcher prints the one line about a failure; under the
+    # user's own torchrun, rank 0 prints its line and torchrun's table has every rank's message.
+    say_failure = worker is None or (main_rank and not distributed.under_launcher())
+    # A worker turns SIGINT/SIGTERM (forwarded by the launcher) into a stop all ranks agree on.
+    signals = distributed.SignalStop(rank) if worker is not None else contextlib.nullcontext()
     holder: dict[str, Any] = {}
     try:
-        result = train_project(prepared, run_dir, listeners=[progress], resume_from=resume, on_trainer=lambda t: holder.update(t=t))
-    except KeyboardInterrupt:
-        # A second Ctrl+C during the clean stop is allowed to end the process.
-        trainer = holder.get("t")
-        if trainer is None:
+        with signals:
+            project = resolve_project(args.project)
+            data = _data_override(args)
+            prepared = prepare_run(project, _overrides(args), data)
+            if main_rank:
+                for change in prepared.changes:
+                    print(f"to fit the data: {change}", file=sys.stderr)
+            run_dir = Path(args.out) if args.out else default_run_dir(project)
+            resume = Path(args.resume) if args.resume else None
+            if resume is not None and main_rank and not resume.is_file():
+                raise WorkbenchError(f"--resume {resume}: no such checkpoint file")
+            settings = prepared.project.training
+            if main_rank:
+                print(
+                    f"training {project.name} on {prepared.data.description or project.dataset.source}: "
+                    f"{prepared.data.train_size} train / {prepared.data.val_size} validation samples, "
+                    f"{settings.epochs} epochs, batch {settings.batch_size} -> {run_dir}",
+                    file=sys.stderr,
+                )
+            context = None
+            if worker is not None:
+                context = distributed.init_worker(worker, settings.device)
+                if main_rank:
+                    print(distributed.describe_job(context, settings), file=sys.stderr)
+                distributed.install_test_fault(prepared.model, rank)
+
+            def on_trainer(trainer: Any) -> None:
+                holder["t"] = trainer
+                if isinstance(signals, distributed.SignalStop):
+                    signals.attach(trainer)
+
+            progress = _Progress(settings.epochs, quiet=args.quiet or not main_rank)
+            try:
+                result = train_project(prepared, run_dir, listeners=[progress], resume_from=resume,
+                                       on_trainer=on_trainer, distributed=context)
+            except KeyboardInterrupt:
+                # A second Ctrl+C during the clean stop is allowed to end the process.
+                trainer = holder.get("t")
+                if trainer is None:
+                    raise
+                trainer.request_stop()
+                raise
+            progress.close()
+            # Still inside `signals`: the launcher's SIGTERM to the ranks that outlive a failed one
+            # must not cut this rank short before its error file is written.
+            if result.status == "failed":
+                if worker is not None:
+                    distributed.record_failure(result.message, rank, peer_lost=holder["t"].peer_lost)
+                if say_failure:
+                    print(f"workbench: error: {result.message} (run folder: {run_dir})", file=sys.stderr)
+                return 1
+            if worker is not None:
+                distributed.shutdown_worker()
+    except WorkbenchError as exc:
+        if worker is None:
             raise
-        trainer.request_stop()
-        raise
-    progress.close()
-    if result.status == "failed":
-        print(f"workbench: error: {result.message} (run folder: {run_dir})", file=sys.stderr)
+        distributed.record_failure(str(exc), rank)
+        if say_failure:
+            print(f"workbench: error: {exc}", file=sys.stderr)
         return 1
+    if not main_rank:
+        return 0
     summary = result.summary
     metric = next((f"{k} {v:.4f}" for k, v in summary.items() if k.startswith("val_") and k != "val_loss" and isinstance(v, float)), "")
     val_loss = summary.get("val_loss")

@@ -1,7 +1,7 @@
 """Runs: a project trained into a run folder, and a run folder read back.
 
 The command line, the app and distributed workers all train through `train_project`, so a run
-folder is the same whoever made it:
+folder is the same whoever made it (in a distributed job, rank 0 alone writes it):
 
     RUN_DIR/project.json     the project exactly as trained (settings after overrides)
     RUN_DIR/data.json        what the model was trained on: task, shapes, normalisation, vocabulary
@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.data.bundle import DataBundle, DatasetSpec
 from workbench.errors import DataError, ProjectFileError
@@ -26,6 +26,9 @@ from workbench.graph.analysis import analyze, check
 from workbench.graph.builder import GraphModule, build_model
 from workbench.graph.document import Graph
 from workbench.project import Project, load_project, save_project, write_text_atomic
+
+if TYPE_CHECKING:  # for the annotation only; the engine loads when a run starts
+    from workbench.training.distributed import DistContext
 
 log = logging.getLogger(__name__)
 
@@ -189,33 +192,46 @@ def write_run_header(run_dir: Path, prepared: PreparedRun) -> None:
     write_text_atomic(run_dir / "data.json", json.dumps(data_record(prepared.data, project.dataset), indent=2) + "\n")
 
 
+FOLLOW_FLUSH_S = 1.0  # distributed runs: metrics.jsonl reaches the disk at least this often
+
+
 def train_project(
     prepared: PreparedRun,
     run_dir: Path,
     listeners: Sequence[Callable[[Any], None]] = (),
     resume_from: Path | None = None,
     on_trainer: Callable[[Any], None] | None = None,
+    distributed: DistContext | None = None,
 ):
     """Train a prepared run into `run_dir`; returns the engine's RunResult.
 
     `on_trainer` receives the Trainer before training starts, so a caller can stop or pause it.
+    `distributed` (a training.distributed.DistContext) makes this process one rank of a job:
+    only rank 0 writes the run folder (header, metrics, checkpoints, summary); the other ranks
+    train without writing anything, so the folder looks like a single-process run's.
     """
     from workbench.training import RunWriter, Trainer
 
-    write_run_header(run_dir, prepared)
-    writer = RunWriter(run_dir)
+    writes = distributed is None or distributed.is_main
+    run_listeners = list(listeners)
+    if writes:
+        write_run_header(run_dir, prepared)
+        # A distributed job is followed through the file (jobs.follow_metrics): flush it often.
+        run_listeners.insert(0, RunWriter(run_dir, flush_interval_s=FOLLOW_FLUSH_S if distributed else None))
     trainer = Trainer(
         prepared.model,
         prepared.data,
         prepared.project.training,
         loss=prepared.model.loss_name,
-        listeners=[writer, *listeners],
-        checkpoint_dir=run_dir / CHECKPOINTS,
+        listeners=run_listeners,
+        checkpoint_dir=run_dir / CHECKPOINTS if writes else None,
+        distributed=distributed,
     )
     if on_trainer is not None:
         on_trainer(trainer)
     result = trainer.run(resume_from=resume_from)
-    _complete_summary(run_dir, prepared)
+    if writes:
+        _complete_summary(run_dir, prepared)
     return result
 
 

@@ -3,6 +3,11 @@
     trainer = Trainer(model, bundle, TrainSettings(epochs=10), loss="cross_entropy",
                       listeners=[RunWriter(run_dir)], checkpoint_dir=run_dir)
     result = trainer.run()          # from a worker thread; request_stop()/pause() from another
+
+On several processes or machines (PyTorch DDP): distributed.py is a rank's side (process group,
+devices, agreed stops, error files), launcher.py starts a job through torchrun's launcher and
+reports its failures in one line, jobs.py runs a job as a child process for the app
+(start_distributed_job, follow_metrics / MetricsTail, stop_job).
 """
 
 from __future__ import annotations

@@ -11,10 +11,19 @@ The hot loop is kept as lean as a hand-written one: locals instead of attribute 
 `.item()` per optimizer step (needed anyway for the non-finite check and the step event), no
 autocast context unless the precision asks for it, no scheduler object when the rate is
 constant, and a fixed ring of timestamps for samples/s.
+
+Given a DistContext (distributed.py), the same loop runs as one rank of a data-parallel job:
+the model trains inside DistributedDataParallel (gradients averaged across ranks, skipped on
+the non-final batches of a gradient-accumulation group), the data is sharded, the step's loss and
+any stop request are summed across ranks in one small all-reduce (that is also the step's one
+host sync, so every rank sees the same loss and stops at the same step), validation sums are
+all-reduced, and checkpoints store the unwrapped module. Pause is not offered there: a paused
+rank would leave the others waiting in a collective.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import threading
@@ -27,9 +36,11 @@ import torch
 from torch import nn
 
 from workbench.data.bundle import DataBundle
-from workbench.errors import TrainingError, WorkbenchError
+from workbench.errors import ProjectFileError, TrainingError, WorkbenchError
+from workbench.training import distributed as dist_ops
 from workbench.training.checkpoint import load_checkpoint, save_checkpoint
 from workbench.training.devices import resolve_device
+from workbench.training.distributed import DistContext
 from workbench.training.events import (
     EpochEvent,
     Event,
@@ -52,6 +63,7 @@ BEST_NAME = "best.pt"
 LAST_NAME = "last.pt"
 SPEED_WINDOW = 20  # optimizer steps over which StepEvent.samples_per_s is measured
 _PAUSE_POLL_S = 0.5  # a paused loop re-checks the stop flag this often, as a safety net
+_NO_CONTEXT = contextlib.nullcontext()  # reusable; stands in for DDP's no_sync() when syncing
 
 
 @dataclass(frozen=True)
@@ -91,11 +103,14 @@ class Trainer:
         loss: str,
         listeners: Iterable[Listener] = (),
         checkpoint_dir: str | Path | None = None,
+        distributed: DistContext | None = None,
     ) -> None:
         # Checked here, before any thread starts, so the caller gets the typed error at once:
         # TrainingError for the loss or precision, DeviceError for the device.
         self._loss_fn = get_loss(loss)
-        self.device = resolve_device(settings.device)
+        self.dist = distributed
+        # A rank's device comes from its local rank (cuda:LOCAL_RANK or the CPU), set on joining.
+        self.device = distributed.device if distributed is not None else resolve_device(settings.device)
         self.precision = resolve_precision(settings.precision, self.device)
         self.model = model
         self.data = data
@@ -120,6 +135,8 @@ class Trainer:
         self.scheduler: torch.optim.lr_scheduler.LambdaLR | None = None
         self.scaler: torch.amp.GradScaler | None = None
         self.loaders: Loaders | None = None
+        self._ddp: nn.Module | None = None  # the DistributedDataParallel wrapper, distributed only
+        self.peer_lost = False  # distributed: the run failed because another rank went away
         self.steps_per_epoch: int | None = None
         self._batches_per_epoch: int | None = None
 
@@ -147,6 +164,10 @@ class Trainer:
 
     def request_pause(self) -> None:
         """Block the loop before its next optimizer step until `request_resume()`."""
+        if self.dist is not None:
+            log.warning("a distributed run cannot pause (the other ranks would time out "
+                        "waiting); stop it and resume from last.pt instead")
+            return
         self._gate.clear()
         if self._stop.is_set():  # a stop that raced ahead must not be parked behind a pause
             self._gate.set()
@@ -175,12 +196,14 @@ class Trainer:
         try:
             self._setup()
         except Exception as exc:
+            self._note_peer_loss(exc)
             _log_unless_user_error(exc, "cannot start training")
             return self._fail(f"cannot start training: {_describe(exc)}", can_save=False)
         if resume_from is not None:
             try:
                 self._restore(Path(resume_from))
             except Exception as exc:
+                self._note_peer_loss(exc)
                 _log_unless_user_error(exc, f"cannot resume from {resume_from}")
                 return self._fail(f"cannot resume from {resume_from}: {_describe(exc)}", can_save=False)
         elif self.checkpoint_dir is not None:
@@ -208,9 +231,13 @@ class Trainer:
 
     def _setup(self) -> None:
         s = self.settings
-        seed_everything(s.seed)  # before anything random happens in this run
+        dist = self.dist
+        # Before anything random happens in this run. Ranks draw different dropout masks (the
+        # weights are equal anyway: the model is built from the seed, and DDP broadcasts rank 0's).
+        seed_everything(s.seed if dist is None else s.seed + dist.rank)
         self.model.to(self.device)
-        self.loaders = make_loaders(self.data, s, self.device)
+        shard = None if dist is None else (dist.rank, dist.world_size)
+        self.loaders = make_loaders(self.data, s, self.device, shard=shard)
         try:
             self._batches_per_epoch = len(self.loaders.train)
         except TypeError:
@@ -227,10 +254,13 @@ class Trainer:
         if self.precision.use_scaler:
             self.scaler = torch.amp.GradScaler(self.device.type)
         self.optimizer.zero_grad(set_to_none=True)
+        if dist is not None:
+            # The optimizer holds the module's own parameters; DDP only adds gradient hooks.
+            self._ddp = dist_ops.wrap_model(self.model, dist)
 
     def _restore(self, path: Path) -> None:
         assert self.optimizer is not None and self.loaders is not None
-        state = load_checkpoint(path)
+        state = load_checkpoint(path) if self.dist is None else self._load_on_main(path)
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state.get("scheduler") is not None:
@@ -243,6 +273,9 @@ class Trainer:
         self.best_val_loss = None if best is None else float(best)
         self._bad_epochs = int(state.get("bad_epochs", 0))
         restore_rng_state(state["rng"])
+        if self.dist is not None and self.dist.rank > 0:
+            # The checkpoint holds rank 0's generators; the others continue from their own seed.
+            seed_everything(self.settings.seed + self.dist.rank + 7919 * self.global_step)
         self.loaders.generator.set_state(state["loader_rng"])
         current = self.settings.to_dict()
         changed = {k for k, v in state["settings"].items() if current.get(k) != v}
@@ -250,10 +283,35 @@ class Trainer:
             log.info("resuming with changed settings: %s", ", ".join(sorted(changed)))
         log.info("resumed from %s at epoch %d, step %d", path, self.epoch, self.global_step)
 
+    def _load_on_main(self, path: Path) -> dict[str, Any]:
+        """Rank 0 reads the checkpoint and sends it to every rank: other nodes need no copy."""
+        assert self.dist is not None
+        payload: dict[str, Any] | str | None = None
+        if self.dist.is_main:
+            try:
+                payload = load_checkpoint(path)
+            except ProjectFileError as exc:
+                payload = str(exc)  # sent as text, so that every rank fails with the same message
+        payload = dist_ops.broadcast_from_main(payload, self.dist)
+        if not isinstance(payload, dict):
+            raise ProjectFileError(str(payload))
+        return payload
+
+    def _should_stop(self) -> bool:
+        """The stop request, agreed by all ranks in a distributed run."""
+        if self.dist is None:
+            return self._stop.is_set()
+        return dist_ops.agree_stop(self._stop.is_set(), self.dist)
+
     def _train(self) -> str:
         """The epochs; returns the finish status or raises for a failure."""
         s = self.settings
         model = self.model
+        dist = self.dist
+        net = self._ddp if self._ddp is not None else model  # what the forward pass runs
+        no_sync = getattr(self._ddp, "no_sync", None)
+        world = 1 if dist is None else dist.world_size
+        sampler = self.loaders.sampler if self.loaders is not None else None
         optimizer = self.optimizer
         scheduler = self.scheduler
         scaler = self.scaler
@@ -280,8 +338,10 @@ class Trainer:
         for epoch_index in range(self.epoch, s.epochs):
             epoch = epoch_index + 1
             self._current_epoch = epoch
-            if stop.is_set():
+            if self._should_stop():
                 return self._stopped()
+            if sampler is not None:
+                sampler.set_epoch(epoch_index)  # a new order each epoch, the same on every rank
             model.train()
             t_epoch = perf_counter()
             paused_before = self._paused_s
@@ -300,7 +360,7 @@ class Trainer:
                 step_loss = None
                 step_samples = 0
                 micro = 0
-                for _ in range(group):
+                for index in range(group):
                     batch = next(batches, None)
                     if batch is None:
                         break
@@ -308,19 +368,24 @@ class Trainer:
                     if move:
                         x = x.to(device, non_blocking=non_blocking)
                         y = y.to(device, non_blocking=non_blocking)
-                    if autocast_dtype is None:
-                        loss = loss_fn(model(x), y)
-                    else:
-                        with torch.autocast(device_type, dtype=autocast_dtype):
-                            loss = loss_fn(model(x), y)
-                    # The mean over the group's batches, so accumulation does not scale the lr.
-                    total = loss if group == 1 else loss / group
-                    if l1:
-                        total = total + (l1 / group) * sum(p.abs().sum() for p in trainable)
-                    if scaler is None:
-                        total.backward()
-                    else:
-                        scaler.scale(total).backward()
+                    # DDP averages gradients across ranks on the group's last batch only; the
+                    # earlier ones accumulate locally. (A sharded loader has a length, so the
+                    # group is never cut short after a no_sync batch.)
+                    sync = _NO_CONTEXT if no_sync is None or index == group - 1 else no_sync()
+                    with sync:
+                        if autocast_dtype is None:
+                            loss = loss_fn(net(x), y)
+                        else:
+                            with torch.autocast(device_type, dtype=autocast_dtype):
+                                loss = loss_fn(net(x), y)
+                        # The mean over the group's batches, so accumulation does not scale the lr.
+                        total = loss if group == 1 else loss / group
+                        if l1:
+                            total = total + (l1 / group) * sum(p.abs().sum() for p in trainable)
+                        if scaler is None:
+                            total.backward()
+                        else:
+                            scaler.scale(total).backward()
                     step_loss = loss.detach() if step_loss is None else step_loss + loss.detach()
                     step_samples += y.shape[0]
                     micro += 1
@@ -330,7 +395,13 @@ class Trainer:
 
                 # The one host sync per step; taken before optimizer.step() so that a NaN or inf
                 # never reaches the weights and the model stays at its last good state.
-                value = step_loss.item() / micro
+                if dist is None:
+                    value = step_loss.item() / micro
+                    stop_now = None
+                else:
+                    # Averaged over ranks: all see the same value, so all fail on a NaN together.
+                    value, stop_now = dist_ops.reduce_step(step_loss, micro, stop.is_set(), dist)
+                    step_samples *= world  # the job's samples: every rank's batch is as large
                 lr = param_groups[0]["lr"]
                 if not math.isfinite(value):
                     optimizer.zero_grad(set_to_none=True)
@@ -360,7 +431,7 @@ class Trainer:
                 emit(StepEvent(self.global_step, epoch, value, float(lr), speed,
                                now - self._t0 - self._paused_s))
 
-                if stop.is_set():
+                if stop.is_set() if stop_now is None else stop_now:
                     stopped = True
                     break
                 if not gate.is_set():
@@ -430,11 +501,13 @@ class Trainer:
         assert self.loaders is not None
         if self.loaders.val is None:
             return None, {}
-        model = self.model
+        model = self.model  # unwrapped: validation needs no gradient sync
         device = self.device
         move = device.type != "cpu"
         autocast_dtype = self.precision.autocast_dtype
         meter = ValidationMeter(self.data.task, self.loss_name)
+        if self.dist is not None:
+            dist_ops.sync_buffers(model, self.dist)
         model.eval()
         try:
             with torch.no_grad():
@@ -452,6 +525,8 @@ class Trainer:
                     meter.update(outputs, y, loss)
         finally:
             model.train()
+        if self.dist is not None:
+            meter.all_reduce(device)  # each rank saw its shard; the sums cover the whole set
         return meter.compute()
 
     # ---- endings --------------------------------------------------------------------------
@@ -464,6 +539,12 @@ class Trainer:
 
     def _finish(self, status: str) -> RunResult:
         summary = self._summary(status)
+        if self.dist is not None:
+            # Every rank ends here after the same step (stops and early stopping are agreed),
+            # so one more collective is safe: a check that data parallelism kept the replicas equal.
+            same, digest = dist_ops.replicas_identical(self.model, self.dist)
+            summary["replicas_identical"] = same
+            summary["parameters_digest"] = digest
         if status == "stopped":
             message = f"stopped at step {self.global_step} (epoch {self._current_epoch})"
         elif status == "early_stopped":
@@ -502,8 +583,16 @@ class Trainer:
             hint += ", or train in bf16 or fp32"
         return (f"the loss became {value} at step {self.global_step + 1} (epoch {epoch}); {hint}")
 
+    def _note_peer_loss(self, exc: BaseException) -> None:
+        self.peer_lost = self.dist is not None and dist_ops.is_peer_loss(exc)
+
     def _message_for(self, exc: Exception) -> str:
         step = self.global_step + 1
+        self._note_peer_loss(exc)
+        if self.peer_lost:
+            return (f"lost contact with the other processes at step {step} (epoch "
+                    f"{self._current_epoch}): another rank stopped or became unreachable "
+                    f"({dist_ops.short_comm_error(exc)})")
         if _is_out_of_memory(exc):
             bs = self.settings.batch_size
             log.warning("out of memory at step %d: %s", step, exc)
@@ -572,6 +661,12 @@ class Trainer:
             self._train_samples / self._train_time_s if self._train_time_s > 0 else 0.0
         )
         summary["duration_s"] = time.perf_counter() - self._t0
+        if self.dist is not None:
+            s = self.settings
+            summary["world_size"] = self.dist.world_size
+            summary["backend"] = self.dist.backend
+            summary["effective_batch_size"] = s.batch_size * self.dist.world_size * s.grad_accum
+            summary["lr_scaling"] = "none"  # the learning rate is used as set
         summary["best_checkpoint"] = (
             self._checkpoint_path(BEST_NAME) if self.best_val_loss is not None else None
         )

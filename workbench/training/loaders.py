@@ -3,6 +3,12 @@
 The training loader shuffles with its own torch.Generator, seeded from the run's seed, so the
 order of batches depends on the seed alone (not on how much global randomness the model used),
 and its state can be saved in a checkpoint and restored on resume.
+
+In a distributed run (`shard=(rank, world_size)`) each process sees its own part of the data:
+the training set through a DistributedSampler (seeded with the run's seed; the engine calls
+`set_epoch` so that every epoch is shuffled anew, the same way on every rank), the validation set
+as every world_size-th sample from `rank`, without the padding DistributedSampler adds, so
+that the summed validation counts describe each sample exactly once.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch.utils.data import DataLoader, IterableDataset
+from torch.utils.data import DataLoader, DistributedSampler, IterableDataset
 
 from workbench.data.bundle import DataBundle
 from workbench.errors import TrainingError
@@ -22,6 +28,7 @@ class Loaders:
     train: DataLoader
     val: DataLoader | None  # None when the validation set is empty
     generator: torch.Generator  # shuffles `train`; its state goes into checkpoints
+    sampler: DistributedSampler | None = None  # distributed runs: set_epoch(epoch) before each epoch
 
 
 def _size(dataset: object) -> int | None:
@@ -31,21 +38,23 @@ def _size(dataset: object) -> int | None:
         return None  # an iterable dataset without a length
 
 
-def make_loaders(data: DataBundle, settings: TrainSettings, device: torch.device) -> Loaders:
-    """Loaders for `data` on `device` as `settings` asks (batch size, workers, seed)."""
+def make_loaders(
+    data: DataBundle,
+    settings: TrainSettings,
+    device: torch.device,
+    shard: tuple[int, int] | None = None,
+) -> Loaders:
+    """Loaders for `data` on `device` as `settings` asks (batch size, workers, seed).
+
+    `shard=(rank, world_size)` gives this process its part of the data in a distributed run.
+    """
     if _size(data.train) == 0:
         raise TrainingError("the training set is empty; check the dataset and its split")
+    if shard is not None:
+        return _sharded_loaders(data, settings, device, *shard)
     generator = torch.Generator()
     generator.manual_seed(settings.seed)
-    workers = settings.num_workers
-    common = {
-        "batch_size": settings.batch_size,
-        "num_workers": workers,
-        # Page-locked host memory lets the copy to the GPU overlap with compute.
-        "pin_memory": device.type == "cuda",
-        # Worker start-up costs about a second per epoch otherwise.
-        "persistent_workers": workers > 0,
-    }
+    common = _common(settings, device)
     train = DataLoader(
         data.train,
         shuffle=not isinstance(data.train, IterableDataset),
@@ -56,3 +65,43 @@ def make_loaders(data: DataBundle, settings: TrainSettings, device: torch.device
     if _size(data.val) != 0:
         val = DataLoader(data.val, shuffle=False, **common)
     return Loaders(train, val, generator)
+
+
+def _common(settings: TrainSettings, device: torch.device) -> dict[str, object]:
+    workers = settings.num_workers
+    return {
+        "batch_size": settings.batch_size,
+        "num_workers": workers,
+        # Page-locked host memory lets the copy to the GPU overlap with compute.
+        "pin_memory": device.type == "cuda",
+        # Worker start-up costs about a second per epoch otherwise.
+        "persistent_workers": workers > 0,
+    }
+
+
+def _sharded_loaders(data: DataBundle, settings: TrainSettings, device: torch.device,
+                     rank: int, world_size: int) -> Loaders:
+    if isinstance(data.train, IterableDataset) or _size(data.train) is None:
+        raise TrainingError(
+            "distributed training shards the training set by index, but this dataset streams "
+            "without a length; train it in one process"
+        )
+    generator = torch.Generator()  # seeds DataLoader workers; the sampler shuffles
+    generator.manual_seed(settings.seed)
+    common = _common(settings, device)
+    # drop_last=False pads each rank to the same number of samples (repeating a few), so every
+    # rank runs the same number of steps: a rank with one batch fewer would leave the others
+    # waiting in the gradient all-reduce.
+    sampler = DistributedSampler(data.train, num_replicas=world_size, rank=rank, shuffle=True,
+                                 seed=settings.seed, drop_last=False)
+    train = DataLoader(data.train, sampler=sampler, generator=generator, **common)  # type: ignore[arg-type]
+    val = None
+    n_val = _size(data.val)
+    if n_val != 0:
+        if n_val is None:
+            raise TrainingError(
+                "distributed validation shards the validation set by index, but it streams "
+                "without a length; train it in one process"
+            )
+        val = DataLoader(data.val, sampler=range(rank, n_val, world_size), **common)  # type: ignore[arg-type]
+    return Loaders(train, val, generator, sampler)

@@ -5,13 +5,16 @@
 - regression: "val_mae"
 
 Sums stay on the device and are read once at the end of validation, so validating on a GPU
-does not wait for every batch.
+does not wait for every batch. In a distributed run every process validates its shard and
+`all_reduce` adds the sums of all processes before `compute`, so the numbers describe the
+whole validation set.
 """
 
 from __future__ import annotations
 
 import math
 
+import torch
 from torch import Tensor
 
 from workbench.training.losses import match_shapes
@@ -67,6 +70,25 @@ class ValidationMeter:
             threshold = 0.0 if self.loss_name == "bce_with_logits" else 0.5
             return ((outputs > threshold) == (y > 0.5)).sum(), y.numel()
         return None, 0
+
+    def all_reduce(self, device: torch.device) -> None:
+        """Add the sums and counts of every process (a distributed run; one collective)."""
+        import torch.distributed as dist
+
+        zero = torch.zeros((), dtype=torch.float64, device=device)
+        packed = torch.stack([
+            zero if self._loss_sum is None else self._loss_sum.to(device, torch.float64),
+            zero if self._hits is None else self._hits.to(device, torch.float64),
+            zero + self._samples,
+            zero + self._elements,
+        ])
+        dist.all_reduce(packed)
+        # A rank whose shard was empty saw no batch; after the sum every rank has the totals.
+        samples, elements = packed[2:].tolist()  # one read for both counts
+        self._samples = int(samples)
+        self._elements = int(elements)
+        self._loss_sum = packed[0] if self._samples else None
+        self._hits = packed[1] if self._elements else None
 
     def compute(self) -> tuple[float | None, dict[str, float]]:
         """(mean loss, metrics); (None, {}) when no batch was seen."""

@@ -2,7 +2,9 @@
 
 metrics.jsonl is appended through a buffer and flushed at every epoch end and at the finish, so
 another process (the GUI's run browser, `tail -f`) can follow a growing file without the writer
-touching the disk at every step. summary.json is written atomically when the run ends.
+touching the disk at every step. With `flush_interval_s` it is also flushed when that much time
+has passed since the last flush, so a follower of a distributed job (jobs.follow_metrics) sees
+step records while an epoch is still running. summary.json is written atomically when the run ends.
 Non-finite numbers are written as null: JSON has no NaN.
 """
 
@@ -13,10 +15,11 @@ import logging
 import math
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import IO, Any
 
-from workbench.training.events import EpochEvent, Event, FailedEvent, FinishedEvent
+from workbench.training.events import EpochEvent, Event, FailedEvent, FinishedEvent, StepEvent
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +57,13 @@ def write_json_atomic(path: Path, data: Any) -> None:
 class RunWriter:
     """Listener: `Trainer(..., listeners=[RunWriter(run_dir)])`."""
 
-    def __init__(self, run_dir: str | os.PathLike[str]) -> None:
+    def __init__(self, run_dir: str | os.PathLike[str], flush_interval_s: float | None = None) -> None:
         self.run_dir = Path(run_dir)
         self.metrics_path = self.run_dir / METRICS_NAME
         self.summary_path = self.run_dir / SUMMARY_NAME
+        self.flush_interval_s = flush_interval_s  # None: flush at epoch ends and the finish only
         self._file: IO[str] | None = None
+        self._flushed_at = 0.0
 
     def __call__(self, event: Event) -> None:
         if self._file is None:
@@ -69,6 +74,12 @@ class RunWriter:
         self._file.write("\n")
         if isinstance(event, EpochEvent):
             self._file.flush()
+            self._flushed_at = time.monotonic()
+        elif self.flush_interval_s is not None and isinstance(event, StepEvent):
+            now = time.monotonic()
+            if now - self._flushed_at >= self.flush_interval_s:
+                self._file.flush()
+                self._flushed_at = now
         elif isinstance(event, (FinishedEvent, FailedEvent)):
             summary = dict(event.summary)
             summary["status"] = "failed" if isinstance(event, FailedEvent) else event.status
