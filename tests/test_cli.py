@@ -114,3 +114,45 @@ def test_tiny_gpt_trains_and_samples(capsys, tmp_path: Path) -> None:
     assert out.startswith("def ") and len(out.rstrip("\n")) == 44
     code, _, err = run(capsys, "sample", str(out_dir), "--prompt", "λ")
     assert code == 1 and "never saw" in err
+
+
+@pytest.fixture(scope="module")
+def trained_cnn(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cnn") / "run"
+    assert main(["train", "digits-cnn", "--epochs", "2", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def test_export_writes_verified_files_and_report(capsys, trained_cnn: Path, tmp_path: Path) -> None:
+    out = tmp_path / "export"
+    code, stdout, err = run(capsys, "export", str(trained_cnn), "--out", str(out), "--format", "onnx,code",
+                            "--quantize", "int8-dynamic")
+    assert code == 0, err
+    report = json.loads((out / "report.json").read_text())
+    names = [v["name"] for v in report["variants"]]
+    assert names == ["original", "int8-dynamic"]
+    original = report["variants"][0]
+    assert original["max_abs_diff"] <= 1e-4
+    for key in ("files", "size_bytes", "parameters", "nonzero_parameters", "val_accuracy",
+                "latency_ms_batch1", "latency_ms_batch64"):
+        assert key in original, key
+    assert all((out / f).is_file() for v in report["variants"] for f in v["files"])
+    assert "int8-dynamic" in stdout and (out / "report.md").is_file()
+
+
+def test_export_bad_flag_value_is_one_line(capsys, trained_cnn: Path, tmp_path: Path) -> None:
+    code, _, err = run(capsys, "export", str(trained_cnn), "--out", str(tmp_path / "e"), "--format", "tflite")
+    assert code == 1 and "unknown format 'tflite'" in err and err.count("\n") == 1
+    assert not (tmp_path / "e").exists()
+    code, _, err = run(capsys, "export", str(tmp_path / "missing"), "--out", str(tmp_path / "e"))
+    assert code == 1 and "no such run folder" in err
+
+
+def test_distill_half_width_student(capsys, trained_cnn: Path, tmp_path: Path) -> None:
+    out = tmp_path / "student"
+    code, stdout, err = run(capsys, "distill", str(trained_cnn), "--student", "0.5", "--epochs", "1", "--out", str(out))
+    assert code == 0, err
+    summary = json.loads((out / "summary.json").read_text())
+    teacher = json.loads((trained_cnn / "summary.json").read_text())
+    assert summary["student_parameters"] < teacher["parameters"]
+    assert "student:" in stdout and (out / "checkpoints" / "best.pt").is_file()

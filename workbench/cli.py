@@ -69,6 +69,27 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--node-rank", type=int, metavar="R", help="this machine's index, 0 to M-1; node 0 holds rank 0, which writes the run folder")
     g.add_argument("--master", metavar="ADDR:PORT", help="address of node 0 and a free port there, the same on every machine")
 
+    p = sub.add_parser("export", help="export a trained run as verified files, with optional compression")
+    p.add_argument("run_dir", help="run folder made by 'workbench train'")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the exported files and the report")
+    p.add_argument("--format", default="onnx", help="comma-separated: onnx, safetensors, pt2, code (default: onnx)")
+    p.add_argument("--quantize", default="", help="comma-separated: int8-dynamic, int8-static, fp16")
+    p.add_argument("--prune", type=float, metavar="FRACTION", help="global magnitude pruning: share of weights set to zero")
+    p.add_argument("--prune-channels", type=float, metavar="FRACTION", help="structured pruning: share of channels removed")
+    p.add_argument("--finetune-epochs", type=int, default=0, metavar="N", help="training after pruning, to recover accuracy")
+    p.add_argument("--checkpoint", default="best", choices=("best", "last"), help="which checkpoint to export")
+
+    p = sub.add_parser("distill", help="train a smaller student on a trained teacher's outputs")
+    p.add_argument("teacher_run", help="the teacher's run folder")
+    p.add_argument("--student", required=True, metavar="PROJECT_OR_SCALE",
+                   help="a width factor for the teacher's own network (e.g. 0.5), a preset or a project file")
+    p.add_argument("--epochs", type=int, help="student training epochs")
+    p.add_argument("--temperature", type=float, help="softens the teacher's outputs (2-5 is usual)")
+    p.add_argument("--alpha", type=float, help="weight of the teacher's outputs; the rest goes to the labels")
+    p.add_argument("--lr", type=float, help="student learning rate")
+    p.add_argument("--baseline", action="store_true", help="also train the student on labels alone and compare")
+    p.add_argument("--out", metavar="RUN_DIR", help="run folder for the student (default: runs/<teacher>-student-<time>)")
+
     p = sub.add_parser("sample", help="generate text from a trained language model")
     p.add_argument("run_dir", help="run folder of a language model")
     p.add_argument("--prompt", default="", help="text to continue")
@@ -330,12 +351,57 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from workbench.export import ExportOptions, export_run
+
+    options = ExportOptions(
+        formats=args.format,
+        quantize=args.quantize,
+        prune=args.prune,
+        prune_channels=args.prune_channels,
+        finetune_epochs=args.finetune_epochs,
+    )
+    report = export_run(args.run_dir, args.out, options, checkpoint=args.checkpoint, progress=_export_progress)
+    rows = report.table_rows()
+    if rows:
+        _print_table(tuple(rows[0]), [tuple(r.values()) for r in rows])
+    print(f"report: {Path(args.out) / 'report.md'}  (★ recommended, ◆ best trade-offs)")
+    return 0
+
+
+def _export_progress(progress: Any) -> None:
+    print(f"[{progress.step}/{progress.total}] {progress.message}", file=sys.stderr)
+
+
+def cmd_distill(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from workbench.export import DistillSettings, distill_run
+
+    chosen = {"epochs": args.epochs, "temperature": args.temperature, "alpha": args.alpha, "lr": args.lr}
+    settings = replace(DistillSettings(), **{k: v for k, v in chosen.items() if v is not None})
+    out = Path(args.out) if args.out else Path("runs") / f"{Path(args.teacher_run).name}-student-{time.strftime('%Y%m%d-%H%M%S')}"
+    progress = _Progress(settings.epochs)
+    result = distill_run(args.teacher_run, args.student, out, settings, baseline=args.baseline, listeners=[progress])
+    summary = result.summary()
+    print(
+        f"student: {summary['student_parameters']:,} parameters, val_loss {summary['student_val_loss']:.4f}"
+        + (f", val_accuracy {summary['student_val_accuracy']:.4f}" if summary.get("student_val_accuracy") is not None else "")
+        + f" (teacher {summary['teacher_val_accuracy'] or summary['teacher_val_loss']:.4f}) -> {out}"
+    )
+    if args.baseline:
+        print(result.verdict())
+    return 0
+
+
 _COMMANDS = {
     "open": cmd_open,
     "presets": cmd_presets,
     "info": cmd_info,
     "train": cmd_train,
     "sample": cmd_sample,
+    "export": cmd_export,
+    "distill": cmd_distill,
 }
 
 
