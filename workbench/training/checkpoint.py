@@ -21,6 +21,7 @@ file someone sent you), so it holds tensors, dicts, lists, strings and numbers o
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import tempfile
@@ -39,13 +40,24 @@ REQUIRED_KEYS = ("model", "optimizer", "epoch", "global_step", "rng", "loader_rn
 
 def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> Path:
     """Write `state` to `path` atomically: a reader sees the old file or the new, never half."""
+    return write_checkpoint_bytes(path, serialize_checkpoint(state))
+
+
+def serialize_checkpoint(state: dict[str, Any]) -> bytes:
+    """The file's bytes, so that one serialisation can be written to several files."""
+    buffer = io.BytesIO()
+    torch.save({"format_version": FORMAT_VERSION, **state}, buffer)
+    return buffer.getvalue()
+
+
+def write_checkpoint_bytes(path: str | os.PathLike[str], payload: bytes) -> Path:
+    """Atomically replace `path` with a serialised checkpoint."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {"format_version": FORMAT_VERSION, **state}
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
+            f.write(payload)
             f.flush()
             os.fsync(f.fileno())  # the rename must not overtake the data after a power cut
         os.replace(tmp_name, path)
@@ -57,6 +69,20 @@ def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> Path
         raise
     log.debug("wrote checkpoint %s", path)
     return path
+
+
+def snapshot(obj: Any) -> Any:
+    """A copy of a checkpoint state that training can no longer change: tensors are cloned to
+    the CPU (parameters and optimizer moments are updated in place by the next step)."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().to("cpu", copy=True)
+    if isinstance(obj, dict):
+        return {k: snapshot(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [snapshot(v) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(snapshot(v) for v in obj)
+    return obj
 
 
 def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> dict[str, Any]:
