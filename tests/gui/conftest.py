@@ -1,0 +1,51 @@
+"""Fixtures for the GUI tests: an isolated config folder, and a main window that never prompts
+when the test ends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from workbench.gui.app import ensure_app
+from workbench.gui.i18n import install_language
+
+
+@pytest.fixture(autouse=True)
+def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Settings, recovery file and block library go to a fresh folder per test."""
+    folder = tmp_path / "config"
+    monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def window(qtbot, config_dir: Path) -> Iterator:  # noqa: ANN001
+    ensure_app()
+    install_language("en")
+    from workbench.gui import theme
+    from workbench.gui.main_window import MainWindow
+    from workbench.gui.settings import Settings
+
+    theme.apply_theme(ensure_app(), "light")
+    win = MainWindow(Settings(), restore_layout=False)
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    # Leave without the unsaved-changes prompt.
+    if win.session is not None:
+        win.session.undo_stack.setClean()
+    win._force_dirty = False
+    win.close()
+    win.deleteLater()
+    install_language("en")
+
+
+@pytest.fixture
+def editor(window):  # noqa: ANN001, ANN201
+    """The window with the digits-mlp preset open."""
+    assert window.open_preset("digits-mlp")
+    window.session.flush()
+    return window

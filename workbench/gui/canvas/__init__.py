@@ -1,0 +1,1 @@
+"""The canvas: the scene of cards and curves, the view that shows it, and auto-layout."""

@@ -1,0 +1,545 @@
+"""The main window: menus, toolbar, status bar, the canvas and its dockable panels, the start page.
+
+Project files (open, save, autosave, recovery) are in `file_actions`, edits of the selection
+(clipboard, blocks, auto-layout) in `edit_actions`; both are mixins of this window.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
+
+from workbench.errors import WorkbenchError
+from workbench.gui import icons, theme
+from workbench.gui.blocks import BlockLibrary
+from workbench.gui.canvas.scene import GraphScene
+from workbench.gui.canvas.view import GraphView
+from workbench.gui.code_view import CodeView
+from workbench.gui.edit_actions import EditActions
+from workbench.gui.file_actions import FileActions, blank_project
+from workbench.gui.i18n import install_language
+from workbench.gui.inspector import Inspector
+from workbench.gui.palette import Palette
+from workbench.gui.problems import ProblemsPanel
+from workbench.gui.session import EditorSession
+from workbench.gui.settings import Settings, blocks_path
+from workbench.gui.start_page import PresetEntry, StartPage
+from workbench.gui.summary_panel import SummaryPanel
+from workbench.project import Project
+
+log = logging.getLogger(__name__)
+
+# Preset gallery entries, read once per process (keyed by the files' modification times).
+_preset_cache: dict[str, Any] = {}
+
+__all__ = ["MainWindow", "blank_project"]
+
+
+class MainWindow(FileActions, EditActions, QMainWindow):
+    """The Workbench window."""
+
+    project_opened = Signal(object)  # Project
+    project_saved = Signal(str)  # path
+
+    def __init__(self, settings: Settings | None = None, restore_layout: bool = True) -> None:
+        super().__init__()
+        self.settings = settings or Settings()
+        self.session: EditorSession | None = None
+        self._force_dirty = False
+        self._paste_count = 0
+        self._texts: list[tuple[Any, Callable[[], str]]] = []
+        self._editor_state: QByteArray | None = None
+        self._train_handler: Callable[[Project], None] | None = None
+        self._stop_handler: Callable[[], None] | None = None
+        self._export_handler: Callable[[Project, QWidget], None] | None = None
+        self.training_overrides: dict[str, Any] = {}  # from the command line, applied on open
+        self.blocks = BlockLibrary(blocks_path())
+        self.setWindowIcon(icons.icon("app", "#2b6cb0"))
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
+
+        self.scene = GraphScene(self)
+        self.scene.snap_grid = 20 if self.settings.snap_to_grid else 0
+        self.view = GraphView(self.scene)
+        self.start_page = StartPage()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.start_page)
+        self.stack.addWidget(self.view)
+        self.setCentralWidget(self.stack)
+
+        self.palette_panel = Palette()
+        self.palette_panel.set_blocks(self.blocks.names())
+        self.inspector = Inspector()
+        self.problems = ProblemsPanel()
+        self.summary = SummaryPanel()
+        self.code_view = CodeView()
+        self.palette_dock = self._dock("palette", lambda: self.tr("Layers"), self.palette_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.inspector_dock = self._dock("inspector", lambda: self.tr("Inspector"), self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.problems_dock = self._dock("problems", lambda: self.tr("Problems"), self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.summary_dock = self._dock("summary", lambda: self.tr("Model summary"), self.summary, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.code_dock = self._dock("code", lambda: self.tr("Code"), self.code_view, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.problems_dock, self.summary_dock)
+        self.tabifyDockWidget(self.summary_dock, self.code_dock)
+        self.problems_dock.raise_()
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [210, 290], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.problems_dock], [190], Qt.Orientation.Vertical)
+        self.docks = [self.palette_dock, self.inspector_dock, self.problems_dock, self.summary_dock, self.code_dock]
+
+        self.undo_group = QUndoGroup(self)
+        self._build_actions()
+        self._build_menus()
+        self._build_toolbar()
+        self._build_status_bar()
+        self._connect()
+
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.timeout.connect(self.autosave)
+        self.autosave_timer.start(self.settings.autosave_seconds * 1000)
+
+        self.resize(1440, 900)
+        self.persist_layout = restore_layout
+        if restore_layout:
+            geometry, state = self.settings.window_geometry(), self.settings.window_state()
+            if geometry is not None:
+                self.restoreGeometry(geometry)
+            if state is not None:
+                self._editor_state = state
+        self.retranslate()
+        self.show_start_page()
+
+    # ----- construction --------------------------------------------------------------------
+
+    def _dock(self, name: str, title: Callable[[], str], widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title(), self)
+        dock.setObjectName(f"dock_{name}")
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(area, dock)
+        self._texts.append((dock, title))
+        return dock
+
+    def _action(self, text: Callable[[], str], slot: Callable[..., Any] | None = None,
+                shortcut: QKeySequence.StandardKey | str | list[QKeySequence] | None = None,
+                icon: str | None = None, checkable: bool = False) -> QAction:
+        action = QAction(text(), self)
+        if icon:
+            action.setIcon(icons.icon(icon))
+            action.setData(icon)
+        if isinstance(shortcut, QKeySequence.StandardKey):
+            action.setShortcuts(shortcut)
+        elif isinstance(shortcut, str):
+            action.setShortcut(QKeySequence(shortcut))
+        elif isinstance(shortcut, list):
+            action.setShortcuts(shortcut)
+        action.setCheckable(checkable)
+        if slot is not None:
+            action.triggered.connect(lambda checked=False, s=slot: s() if not checkable else s(checked))
+        self._texts.append((action, text))
+        return action
+
+    def _build_actions(self) -> None:
+        K = QKeySequence.StandardKey
+        self.act_new = self._action(lambda: self.tr("&New"), self.new_project, K.New, "new")
+        self.act_open = self._action(lambda: self.tr("&Open…"), self.open_dialog, K.Open, "open")
+        self.act_save = self._action(lambda: self.tr("&Save"), self.save, K.Save, "save")
+        self.act_save_as = self._action(lambda: self.tr("Save &As…"), self.save_as, K.SaveAs)
+        self.act_export = self._action(lambda: self.tr("&Export…"), self.export, "Ctrl+E", "export")
+        self.act_close = self._action(lambda: self.tr("&Close Project"), self.close_project, K.Close)
+        self.act_quit = self._action(lambda: self.tr("&Quit"), self.close, K.Quit)
+        self.act_quit.setMenuRole(QAction.MenuRole.QuitRole)
+
+        self.act_undo = self._action(lambda: self.tr("&Undo"), self.undo_group.undo, K.Undo, "undo")
+        self.act_redo = self._action(lambda: self.tr("&Redo"), self.undo_group.redo, K.Redo, "redo")
+        self.act_undo.setEnabled(False)
+        self.act_redo.setEnabled(False)
+        self.undo_group.canUndoChanged.connect(self.act_undo.setEnabled)
+        self.undo_group.canRedoChanged.connect(self.act_redo.setEnabled)
+        self.undo_group.undoTextChanged.connect(self._update_undo_texts)
+        self.undo_group.redoTextChanged.connect(self._update_undo_texts)
+        self.act_cut = self._action(lambda: self.tr("Cu&t"), self.cut, K.Cut)
+        self.act_copy = self._action(lambda: self.tr("&Copy"), self.copy, K.Copy)
+        self.act_paste = self._action(lambda: self.tr("&Paste"), self.paste, K.Paste)
+        self.act_duplicate = self._action(lambda: self.tr("D&uplicate"), self.duplicate, "Ctrl+D")
+        self.act_delete = self._action(lambda: self.tr("&Delete"), self.delete_selection,
+                                       [QKeySequence(QKeySequence.StandardKey.Delete), QKeySequence("Backspace")], "delete")
+        self.act_select_all = self._action(lambda: self.tr("Select &All"), self.select_all, K.SelectAll)
+        self.act_block = self._action(lambda: self.tr("Save Selection as &Block…"), self.save_selection_as_block)
+        self.act_preferences = self._action(lambda: self.tr("Pre&ferences…"), self.show_preferences, K.Preferences)
+        self.act_preferences.setMenuRole(QAction.MenuRole.PreferencesRole)
+
+        self.act_zoom_in = self._action(lambda: self.tr("Zoom &In"), self.view.zoom_in, K.ZoomIn, "zoom-in")
+        self.act_zoom_out = self._action(lambda: self.tr("Zoom &Out"), self.view.zoom_out, K.ZoomOut, "zoom-out")
+        self.act_zoom_reset = self._action(lambda: self.tr("&Actual Size"), self.view.reset_zoom, "Ctrl+1")
+        self.act_fit = self._action(lambda: self.tr("&Fit to Window"), self.view.fit, "Ctrl+0", "fit")
+        self.act_layout = self._action(lambda: self.tr("Auto-&layout"), self.auto_layout, "Ctrl+L", "layout")
+        self.act_snap = self._action(lambda: self.tr("&Snap to Grid"), self.set_snap, None, checkable=True)
+        self.act_snap.setChecked(self.settings.snap_to_grid)
+
+        self.act_train = self._action(lambda: self.tr("&Train"), self.train, "F5", "train")
+        self.act_stop = self._action(lambda: self.tr("&Stop"), self.stop, "Shift+F5", "stop")
+        self.act_stop.setEnabled(False)
+        self.act_about = self._action(lambda: self.tr("&About Workbench"), self.about)
+        self.act_about.setMenuRole(QAction.MenuRole.AboutRole)
+        # Delete/Backspace and the clipboard keys belong to text fields when they have focus.
+        for action in (self.act_delete, self.act_cut, self.act_copy, self.act_paste, self.act_select_all, self.act_duplicate):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.view.addAction(action)
+        self.project_actions = [
+            self.act_save, self.act_save_as, self.act_export, self.act_close, self.act_cut, self.act_copy, self.act_paste,
+            self.act_duplicate, self.act_delete, self.act_select_all, self.act_block, self.act_zoom_in, self.act_zoom_out,
+            self.act_zoom_reset, self.act_fit, self.act_layout, self.act_train,
+        ]
+
+    def _menu(self, title: Callable[[], str], parent: QMenu | None = None) -> QMenu:
+        menu = parent.addMenu(title()) if parent is not None else self.menuBar().addMenu(title())
+        self._texts.append((menu, title))
+        return menu
+
+    def _build_menus(self) -> None:
+        self.file_menu = self._menu(lambda: self.tr("&File"))
+        self.file_menu.addActions([self.act_new, self.act_open])
+        self.preset_menu = self._menu(lambda: self.tr("Open &Preset"), self.file_menu)
+        self.preset_menu.aboutToShow.connect(self._fill_preset_menu)
+        self.recent_menu = self._menu(lambda: self.tr("Open &Recent"), self.file_menu)
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.file_menu.addSeparator()
+        self.file_menu.addActions([self.act_save, self.act_save_as, self.act_export])
+        self.file_menu.addSeparator()
+        self.file_menu.addActions([self.act_close, self.act_quit])
+
+        self.edit_menu = self._menu(lambda: self.tr("&Edit"))
+        self.edit_menu.addActions([self.act_undo, self.act_redo])
+        self.edit_menu.addSeparator()
+        self.edit_menu.addActions([self.act_cut, self.act_copy, self.act_paste, self.act_duplicate, self.act_delete])
+        self.edit_menu.addSeparator()
+        self.edit_menu.addActions([self.act_select_all, self.act_block])
+        self.edit_menu.addSeparator()
+        self.edit_menu.addAction(self.act_preferences)
+
+        self.view_menu = self._menu(lambda: self.tr("&View"))
+        self.view_menu.addActions([self.act_zoom_in, self.act_zoom_out, self.act_zoom_reset, self.act_fit])
+        self.view_menu.addSeparator()
+        self.view_menu.addActions([self.act_layout, self.act_snap])
+        self.view_menu.addSeparator()
+        self.panels_menu = self._menu(lambda: self.tr("&Panels"), self.view_menu)
+        for dock in self.docks:
+            self.panels_menu.addAction(dock.toggleViewAction())
+
+        self.run_menu = self._menu(lambda: self.tr("&Run"))
+        self.run_menu.addActions([self.act_train, self.act_stop])
+        self.help_menu = self._menu(lambda: self.tr("&Help"))
+        self.help_menu.addAction(self.act_about)
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar(self)
+        bar.setObjectName("main_toolbar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        bar.addActions([self.act_new, self.act_open, self.act_save])
+        bar.addSeparator()
+        bar.addActions([self.act_undo, self.act_redo, self.act_delete])
+        bar.addSeparator()
+        bar.addActions([self.act_zoom_out, self.act_zoom_in, self.act_fit, self.act_layout])
+        bar.addSeparator()
+        bar.addActions([self.act_train, self.act_stop])
+        train_button = bar.widgetForAction(self.act_train)
+        if train_button is not None:
+            train_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toolbar = bar
+        self.addToolBar(bar)
+        self._texts.append((bar, lambda: self.tr("Main toolbar")))
+
+    def _build_status_bar(self) -> None:
+        self.counts_label = QLabel()
+        self.zoom_label = QLabel()
+        self.statusBar().addPermanentWidget(self.counts_label)
+        self.statusBar().addPermanentWidget(self.zoom_label)
+
+    def _connect(self) -> None:
+        self.start_page.preset_chosen.connect(self.open_preset)
+        self.start_page.new_requested.connect(self.new_project)
+        self.start_page.open_requested.connect(self.open_dialog)
+        self.start_page.recent_chosen.connect(self.open_file)
+        self.palette_panel.layer_activated.connect(self.add_layer_from_palette)
+        self.palette_panel.block_activated.connect(lambda name: self.insert_block(name, None))
+        self.view.layer_dropped.connect(self.add_layer_at)
+        self.view.block_dropped.connect(self.insert_block)
+        self.view.zoom_changed.connect(self._show_zoom)
+        self.scene.selectionChanged.connect(self._selection_changed)
+        self.scene.connection_refused.connect(lambda reason: self.statusBar().showMessage(reason, 8000))
+        self.scene.node_activated.connect(self._focus_inspector)
+        self.problems.node_activated.connect(self.reveal_node)
+        self.problems.count_changed.connect(self._update_counts)
+        self.summary.node_activated.connect(self.reveal_node)
+        self.inspector.value_refused.connect(lambda reason: self.statusBar().showMessage(reason, 8000))
+
+    # ----- texts and look ------------------------------------------------------------------
+
+    def retranslate(self) -> None:
+        for target, text in self._texts:
+            if isinstance(target, QMenu):
+                target.setTitle(text())
+            elif isinstance(target, (QDockWidget, QToolBar)):
+                target.setWindowTitle(text())
+            else:
+                target.setText(text())
+        self.act_train.setToolTip(self.tr("Train the network (F5)"))
+        self.act_layout.setToolTip(self.tr("Arrange layers left to right by depth (Ctrl+L)"))
+        self.view.empty_text = self.tr("Drag layers here from the Layers panel,\nthen drag from an output port to an input port to connect them.")
+        self.view.viewport().update()
+        self.scene.refresh_texts()
+        self._update_title()
+        self._show_zoom(self.view.zoom())
+        self._update_counts()
+        self._update_undo_texts()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def _update_undo_texts(self, *args: object) -> None:
+        """"Undo Add fc1" in the menu: what the next undo / redo will do."""
+        undo, redo = self.undo_group.undoText(), self.undo_group.redoText()
+        self.act_undo.setText(self.tr("&Undo %1").replace("%1", undo) if undo else self.tr("&Undo"))
+        self.act_redo.setText(self.tr("&Redo %1").replace("%1", redo) if redo else self.tr("&Redo"))
+
+    def apply_theme(self, name: str) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply_theme(app, name)
+        icons.clear_cache()
+        for action in self.findChildren(QAction):
+            if isinstance(action.data(), str):
+                action.setIcon(icons.icon(action.data()))
+        self.scene.update()
+        self.view.viewport().update()
+        self.start_page.set_recent(self.settings.recent_files())
+        for card in self.start_page.cards:
+            card.retranslate()
+            card._style(False)
+        if self.session is not None:
+            self.scene.apply_analysis()
+            self.problems.refresh()
+
+    # ----- pages ---------------------------------------------------------------------------
+
+    def show_start_page(self) -> None:
+        if self.stack.currentWidget() is self.view:
+            self._editor_state = self.saveState()
+        self.stack.setCurrentWidget(self.start_page)
+        for dock in self.docks:
+            dock.hide()
+        self.toolbar.hide()  # the start page has its own New and Open
+        self.zoom_label.setText("")
+        self.start_page.set_recent(self.settings.recent_files())
+        if not self.start_page.cards:
+            QTimer.singleShot(0, self.load_presets)
+        for action in self.project_actions:
+            action.setEnabled(False)
+        self._update_title()
+        self._update_counts()
+
+    def _show_editor(self) -> None:
+        if self.stack.currentWidget() is not self.view:
+            self.stack.setCurrentWidget(self.view)
+            restored = self._editor_state is not None and self.restoreState(self._editor_state)
+            if not restored:
+                for dock in (self.palette_dock, self.inspector_dock, self.problems_dock, self.summary_dock, self.code_dock):
+                    dock.show()
+                self.problems_dock.raise_()
+            self.toolbar.show()
+        for action in self.project_actions:
+            action.setEnabled(True)
+
+    def load_presets(self) -> None:
+        """Fill the start page's gallery (the first call imports the layer library)."""
+        from workbench import presets
+
+        key = tuple((str(p), p.stat().st_mtime_ns) for p in presets.preset_paths())
+        if _preset_cache.get("key") != key:
+            _preset_cache["key"], _preset_cache["entries"] = key, self._read_presets()
+        self.start_page.set_presets(list(_preset_cache["entries"]))
+
+    @staticmethod
+    def _read_presets() -> list[PresetEntry]:
+        from workbench import presets
+
+        entries = []
+        try:
+            infos = presets.list_presets()
+        except WorkbenchError as exc:
+            log.warning("presets cannot be listed: %s", exc)
+            infos = []
+        for info in infos:
+            try:
+                graph = presets.load_preset(info.name).graph
+            except WorkbenchError as exc:
+                log.warning("preset %s cannot be loaded: %s", info.name, exc)
+                continue
+            entries.append(PresetEntry(
+                name=info.name, title=getattr(info, "title", "") or info.name, task=info.task,
+                dataset=info.dataset, description=info.description, parameters=info.parameters, graph=graph,
+            ))
+        return entries
+
+    # ----- title, status -------------------------------------------------------------------
+
+    def _display_name(self) -> str:
+        project = self.project
+        if project is None:
+            return ""
+        if project.path is not None:
+            return Path(project.path).name
+        return project.name
+
+    def _update_title(self) -> None:
+        if self.project is None:
+            self.setWindowTitle("Workbench")
+            self.setWindowModified(False)
+            return
+        self.setWindowTitle(f"{self._display_name()}[*] — Workbench")
+        self.setWindowModified(self.is_dirty())
+
+    def _update_counts(self, *args: object) -> None:
+        if self.session is None:
+            self.counts_label.setText("")
+            return
+        analysis = self.session.analysis
+        errors = sum(p.severity == "error" for p in analysis.problems)
+        warnings = len(analysis.problems) - errors
+        layers = len(self.session.graph)
+        text = self.tr("1 layer") if layers == 1 else self.tr("%1 layers").replace("%1", str(layers))
+        if errors:
+            text += " · " + (self.tr("1 error") if errors == 1 else self.tr("%1 errors").replace("%1", str(errors)))
+        if warnings:
+            text += " · " + (self.tr("1 warning") if warnings == 1 else self.tr("%1 warnings").replace("%1", str(warnings)))
+        if not errors and not warnings:
+            text += " · " + self.tr("ready to train")
+        self.counts_label.setText(text)
+        color = theme.colors().error.name() if errors else ""
+        self.counts_label.setStyleSheet(f"color: {color};" if color else "")
+
+    def _show_zoom(self, factor: float) -> None:
+        self.zoom_label.setText(f"{round(factor * 100)}%" if self.session is not None else "")
+
+    def _document_edited(self) -> None:
+        self._update_title()
+        if self.session is not None and self.session.undo_stack.isClean() and not self._force_dirty:
+            self.discard_recovery()
+
+    # ----- editing -------------------------------------------------------------------------
+
+    def _selection_changed(self) -> None:
+        ids = self.scene.selected_node_ids()
+        self.inspector.show_selection(ids)
+        has = bool(ids) or bool(self.scene.selected_edges())
+        for action in (self.act_cut, self.act_copy, self.act_duplicate, self.act_block):
+            action.setEnabled(bool(ids))
+        self.act_delete.setEnabled(has)
+
+    def _focus_inspector(self, node_id: str) -> None:
+        self.inspector_dock.show()
+        self.inspector_dock.raise_()
+        self.inspector.name_edit.setFocus()
+
+    def reveal_node(self, node_id: str) -> None:
+        """Select a node and bring it into view (Problems and Summary clicks)."""
+        self.scene.select_nodes([node_id])
+        self.view.center_on_nodes([node_id])
+
+    # ----- run and export hooks ------------------------------------------------------------
+
+    def set_run_handlers(self, train: Callable[[Project], None] | None, stop: Callable[[], None] | None) -> None:
+        """The training panel plugs in here (Run > Train / Stop)."""
+        self._train_handler, self._stop_handler = train, stop
+
+    def set_export_handler(self, handler: Callable[[Project, QWidget], None] | None) -> None:
+        """The export dialog plugs in here (File > Export…)."""
+        self._export_handler = handler
+
+    def set_training_running(self, running: bool) -> None:
+        """The training panel reports whether a run is going (Stop is enabled only then)."""
+        self.act_stop.setEnabled(running)
+        self.act_train.setEnabled(not running and self.session is not None)
+
+    def train(self) -> None:
+        if self.session is None:
+            return
+        self.session.flush()
+        if not self.session.analysis.ok:
+            self.problems_dock.show()
+            self.problems_dock.raise_()
+            self.statusBar().showMessage(self.tr("Fix the problems before training."), 6000)
+            return
+        if self._train_handler is None:
+            self.statusBar().showMessage(self.tr("Training is not available in this build yet."), 6000)
+            return
+        self._train_handler(self.session.project)
+
+    def stop(self) -> None:
+        if self._stop_handler is not None:
+            self._stop_handler()
+
+    def export(self) -> None:
+        if self.session is None:
+            return
+        if self._export_handler is None:
+            self.statusBar().showMessage(self.tr("Export is not available in this build yet."), 6000)
+            return
+        self._export_handler(self.session.project, self)
+
+    # ----- preferences, about --------------------------------------------------------------
+
+    def show_preferences(self) -> None:
+        from workbench.gui.preferences import PreferencesDialog
+
+        dialog = PreferencesDialog(self.settings, self)
+        if dialog.exec():
+            dialog.store()
+            self.apply_preferences()
+
+    def apply_preferences(self) -> None:
+        install_language(self.settings.language)
+        self.apply_theme(self.settings.theme)
+        self.act_snap.setChecked(self.settings.snap_to_grid)
+        self.scene.snap_grid = 20 if self.settings.snap_to_grid else 0
+        self.autosave_timer.start(self.settings.autosave_seconds * 1000)
+
+    def about(self) -> None:
+        QMessageBox.about(self, self.tr("About Workbench"),
+                          self.tr("<b>Workbench</b><br>Design neural networks by drawing them, train them live, "
+                                  "export them verified."))
+
+    # ----- closing -------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self.maybe_save():
+            event.ignore()
+            return
+        if self.persist_layout:
+            state = self.saveState() if self.stack.currentWidget() is self.view else (self._editor_state or self.saveState())
+            self.settings.save_window(self.saveGeometry(), state)
+        self.discard_recovery()
+        self.autosave_timer.stop()
+        self._close_session()
+        event.accept()

@@ -1,0 +1,152 @@
+"""The documentation screenshots, made reproducibly: `python -m workbench.gui.screenshots docs/`.
+
+Each picture is one state of the newcomer's path through the app (start page, a preset open with
+a layer selected, a shape error and its reason, a refused connection, the dark theme). Works under
+Xvfb or with QT_QPA_PLATFORM=offscreen; every window is rendered at 1440×900.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QPointF, QSize, Qt
+from PySide6.QtWidgets import QApplication
+
+SIZE = QSize(1440, 900)
+
+
+def _window(dark: bool = False):  # noqa: ANN202
+    from workbench.gui import theme
+    from workbench.gui.app import ensure_app
+    from workbench.gui.main_window import MainWindow
+    from workbench.gui.settings import Settings
+
+    theme.apply_theme(ensure_app(), "dark" if dark else "light")
+    window = MainWindow(Settings(), restore_layout=False)
+    window.autosave_timer.stop()
+    window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    window.resize(SIZE)
+    window.show()
+    return window
+
+
+def _settle(window) -> None:  # noqa: ANN001
+    for _ in range(6):
+        QApplication.processEvents()
+    if window.session is not None:
+        window.session.flush()
+        window.session.refresh_summary()
+    QApplication.processEvents()
+
+
+def _save(window, path: Path) -> None:  # noqa: ANN001
+    _settle(window)
+    image = window.grab().toImage()
+    if image.size() != SIZE:
+        image = image.scaled(SIZE, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
+    image.save(str(path), "PNG")
+    if window.session is not None:
+        window.session.undo_stack.setClean()
+    window._force_dirty = False
+    window.close()
+    print(path)
+
+
+def start_page(out: Path) -> None:
+    window = _window()
+    window.load_presets()
+    _save(window, out / "start-page.png")
+
+
+def editor(out: Path) -> None:
+    window = _window()
+    window.open_preset("digits-cnn")
+    _settle(window)
+    graph = window.session.graph
+    conv2 = graph.node_by_name("conv2").id
+    window.scene.select_nodes([conv2])
+    window.summary_dock.raise_()
+    window.view.set_zoom(0.9)
+    window.view.centerOn(QPointF(700, 40))
+    _save(window, out / "editor.png")
+
+
+def shape_error(out: Path) -> None:
+    from workbench.gui.commands import ConnectCommand, RemoveCommand
+
+    window = _window()
+    window.open_preset("digits-mlp")
+    graph = window.session.graph
+    flatten, fc1, digits = (graph.node_by_name(n).id for n in ("flatten", "fc1", "digits"))
+    window.session.push(RemoveCommand(graph, [flatten]))
+    window.session.push(ConnectCommand(graph, digits, fc1))
+    _settle(window)
+    window.reveal_node(fc1)
+    window.view.set_zoom(0.95)
+    window.view.centerOn(QPointF(480, 40))
+    _save(window, out / "shape-error.png")
+
+
+def connect_refused(out: Path) -> None:
+    window = _window()
+    window.open_preset("digits-mlp")
+    _settle(window)
+    graph = window.session.graph
+    window.view.set_zoom(1.0)
+    fc2, fc1 = graph.node_by_name("fc2").id, graph.node_by_name("fc1").id
+    window.view.centerOn(QPointF(graph.node(fc1).position[0] + 330, 60))
+    scene = window.scene
+    # A drag from fc2's output back to fc1's taken input, caught before the mouse is released.
+    scene._begin_connection(scene.nodes[fc2].output, scene.nodes[fc2].output.scenePos())
+    scene._update_connection(scene.nodes[fc1].inputs["in"].scenePos())
+    _save(window, out / "connect-refused.png")
+
+
+def dark(out: Path) -> None:
+    window = _window(dark=True)
+    window.open_preset("digits-resnet")
+    _settle(window)
+    window.auto_layout()
+    _settle(window)
+    window.session.undo_stack.setClean()
+    window.summary_dock.raise_()
+    window.scene.select_nodes([window.session.graph.node_by_name("res1_add").id])
+    window.view.set_zoom(0.75)
+    window.view.centerOn(QPointF(1050, 60))
+    _save(window, out / "editor-dark.png")
+
+
+SHOTS: dict[str, Callable[[Path], None]] = {
+    "start-page": start_page,
+    "editor": editor,
+    "shape-error": shape_error,
+    "connect-refused": connect_refused,
+    "editor-dark": dark,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path, help="folder for the PNG files (e.g. docs/)")
+    parser.add_argument("--only", choices=sorted(SHOTS), action="append", help="make only these")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    # Screenshots must not see (or write) the user's settings, recent files or recovery file.
+    os.environ["WORKBENCH_CONFIG_DIR"] = tempfile.mkdtemp(prefix="workbench-shots-")
+    from workbench.gui.app import ensure_app
+    from workbench.gui.i18n import install_language
+
+    ensure_app()
+    install_language("en")
+    for name in args.only or SHOTS:
+        SHOTS[name](args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
