@@ -78,3 +78,12 @@ def test_unknown_type_lists_known_types() -> None:
         Graph().add_node("Dense")
     with pytest.raises(GraphError, match=r"unknown layer type 'Conv2D' — did you mean Conv2d"):
         Graph().add_node("Conv2D")
+
+
+def test_reserved_names_cover_every_module_attribute() -> None:
+    from torch import nn
+
+    from workbench.graph.document import RESERVED_NAMES
+
+    public = {n for n in dir(nn.Module) if not (n.startswith("__") and n.endswith("__"))}
+    assert public <= RESERVED_NAMES, sorted(public - RESERVED_NAMES)

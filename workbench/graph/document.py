@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from torch import nn
-
 from workbench.errors import GraphError
 from workbench.layers import layer_spec
 from workbench.layers.registry import LayerSpec
@@ -66,6 +64,22 @@ class GraphEvent:
 
 Listener = Callable[[GraphEvent], None]
 _NAME_OK = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Attributes of torch.nn.Module: a layer named like one could not become a submodule. Kept as
+# data so that editing graphs needs no torch import; a test compares it with the installed torch.
+RESERVED_NAMES = frozenset({
+    'T_destination', '_apply', '_call_impl', '_compiled_call_impl', '_get_backward_hooks', '_get_backward_pre_hooks',
+    '_get_name', '_load_from_state_dict', '_maybe_warn_non_full_backward_hook', '_named_members', '_register_load_state_dict_pre_hook', '_register_state_dict_hook',
+    '_replicate_for_data_parallel', '_save_to_state_dict', '_slow_forward', '_version', '_wrapped_call_impl', 'add_module',
+    'apply', 'bfloat16', 'buffers', 'call_super_init', 'children', 'compile',
+    'cpu', 'cuda', 'double', 'dump_patches', 'eval', 'extra_repr',
+    'float', 'forward', 'get_buffer', 'get_extra_state', 'get_parameter', 'get_submodule',
+    'half', 'ipu', 'load_state_dict', 'modules', 'mtia', 'named_buffers',
+    'named_children', 'named_modules', 'named_parameters', 'parameters', 'register_backward_hook', 'register_buffer',
+    'register_forward_hook', 'register_forward_pre_hook', 'register_full_backward_hook', 'register_full_backward_pre_hook', 'register_load_state_dict_post_hook', 'register_load_state_dict_pre_hook',
+    'register_module', 'register_parameter', 'register_state_dict_post_hook', 'register_state_dict_pre_hook', 'requires_grad_', 'set_extra_state',
+    'set_submodule', 'share_memory', 'state_dict', 'to', 'to_empty', 'train',
+    'type', 'xpu', 'zero_grad',
+})
 
 
 class Graph:
@@ -269,7 +283,7 @@ class Graph:
             raise GraphError(
                 f"'{name}' is not a valid layer name: use letters, digits and _, starting with a letter"
             )
-        if hasattr(nn.Module, name):
+        if name in RESERVED_NAMES or (name.startswith("__") and name.endswith("__")):
             raise GraphError(f"'{name}' is a reserved word in PyTorch modules — choose another layer name")
         if any(n.name == name for n in self._nodes.values()):
             raise GraphError(f"the name '{name}' is already used by another layer — choose another")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from torch import nn
-
 from workbench.graph.tensor_spec import TensorSpec
+from workbench.layers.lazy_torch import nn
 from workbench.layers.params import float_param
 from workbench.layers.registry import LayerSpec, Params, register
 from workbench.layers.rules import need_float, one
@@ -16,22 +15,22 @@ def _elementwise(params: Params, inputs: list[TensorSpec]) -> TensorSpec:
     return x
 
 
-def _simple(type_id: str, cls: type[nn.Module], doc: str) -> None:
+def _simple(type_id: str, class_name: str, doc: str) -> None:
     register(LayerSpec(
         type_id=type_id,
         category="Activation",
         doc=doc,
         params=(),
         shape_rule=_elementwise,
-        construct=lambda p, i: (cls, {}),
+        construct=lambda p, i: (getattr(nn, class_name), {}),
     ))
 
 
-_simple("ReLU", nn.ReLU, "max(0, x): the default activation for most networks.")
-_simple("GELU", nn.GELU, "Smooth ReLU used in Transformers.")
-_simple("SiLU", nn.SiLU, "x·sigmoid(x) (Swish): smooth, works well in deep CNNs.")
-_simple("Tanh", nn.Tanh, "Squashes values into -1..1.")
-_simple("Sigmoid", nn.Sigmoid, "Squashes values into 0..1.")
+_simple("ReLU", "ReLU", "max(0, x): the default activation for most networks.")
+_simple("GELU", "GELU", "Smooth ReLU used in Transformers.")
+_simple("SiLU", "SiLU", "x·sigmoid(x) (Swish): smooth, works well in deep CNNs.")
+_simple("Tanh", "Tanh", "Squashes values into -1..1.")
+_simple("Sigmoid", "Sigmoid", "Squashes values into 0..1.")
 
 register(LayerSpec(
     type_id="LeakyReLU",

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from torch import nn
-
 from workbench.graph.tensor_spec import TensorSpec
+from workbench.layers.lazy_torch import nn
 from workbench.layers.params import choice_param, ints_param
 from workbench.layers.registry import LayerSpec, Params, ShapeError, register
 from workbench.layers.rules import one

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from torch import nn
-
 from workbench.graph.tensor_spec import TensorSpec
-from workbench.layers import modules
+from workbench.layers.lazy_torch import modules, nn
 from workbench.layers.params import int_param
 from workbench.layers.registry import LayerSpec, Params, ShapeError, register
 from workbench.layers.rules import need_float

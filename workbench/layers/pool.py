@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from torch import nn
-
 from workbench.graph.tensor_spec import TensorSpec
-from workbench.layers import modules
+from workbench.layers.lazy_torch import modules, nn
 from workbench.layers.params import int_param
 from workbench.layers.registry import LayerSpec, Params, ShapeError, register
 from workbench.layers.rules import need_float, need_rank, one, spatial_out
@@ -31,9 +29,9 @@ def _pool_shape(params: Params, inputs: list[TensorSpec]) -> TensorSpec:
     return TensorSpec((x.shape[0], h, w))
 
 
-def _pool(cls: type[nn.Module]):
+def _pool(class_name: str):
     def construct(params: Params, inputs: list[TensorSpec]) -> tuple[type[nn.Module], dict]:
-        return cls, {"kernel_size": params["kernel_size"], "stride": _stride(params), "padding": params["padding"]}
+        return getattr(nn, class_name), {"kernel_size": params["kernel_size"], "stride": _stride(params), "padding": params["padding"]}
 
     return construct
 
@@ -48,7 +46,7 @@ register(LayerSpec(
     doc="Keeps the largest value of each window: halves the image with the defaults.",
     params=_POOL_PARAMS,
     shape_rule=_pool_shape,
-    construct=_pool(nn.MaxPool2d),
+    construct=_pool("MaxPool2d"),
     summary=_pool_summary,
 ))
 
@@ -58,7 +56,7 @@ register(LayerSpec(
     doc="Averages each window: a smooth way to shrink the image.",
     params=_POOL_PARAMS,
     shape_rule=_pool_shape,
-    construct=_pool(nn.AvgPool2d),
+    construct=_pool("AvgPool2d"),
     summary=_pool_summary,
 ))
 

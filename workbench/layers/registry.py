@@ -11,19 +11,20 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from workbench.errors import GraphError
 from workbench.graph.tensor_spec import TensorSpec
 from workbench.layers.params import ParamSpec
 
+if TYPE_CHECKING:
+    from torch import nn
+
 Params = Mapping[str, Any]
 ShapeRule = Callable[[Params, list[TensorSpec]], TensorSpec]
 # A constructor is the module class and its keyword arguments: the builder instantiates it
 # and the code exporter prints it, so both always agree.
-Constructor = Callable[[Params, list[TensorSpec]], tuple[type[nn.Module], dict[str, Any]]]
+Constructor = Callable[[Params, list[TensorSpec]], "tuple[type[nn.Module], dict[str, Any]]"]
 
 
 class ShapeError(GraphError):

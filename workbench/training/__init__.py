@@ -12,24 +12,50 @@ reports its failures in one line, jobs.py runs a job as a child process for the 
 
 from __future__ import annotations
 
-from workbench.training.checkpoint import load_checkpoint, save_checkpoint
-from workbench.training.devices import DeviceInfo, list_devices, resolve_device
-from workbench.training.engine import RunResult, Trainer
-from workbench.training.events import (
-    EpochEvent,
-    Event,
-    FailedEvent,
-    FinishedEvent,
-    Listener,
-    StepEvent,
-)
-from workbench.training.loaders import Loaders, make_loaders
-from workbench.training.losses import LOSSES, default_loss, get_loss
-from workbench.training.metrics import ValidationMeter, metric_names
-from workbench.training.optim import build_optimizer, build_scheduler
-from workbench.training.precision import Precision, resolve_precision
-from workbench.training.run_writer import RunWriter
-from workbench.training.settings import OPTIMIZERS, PRECISIONS, SCHEDULERS, TrainSettings
+import importlib
+from typing import Any
+
+# Names resolve on first use (PEP 562): loading a project's settings must not import torch,
+# which the engine's modules need.
+_EXPORTS = {
+    "DeviceInfo": "workbench.training.devices",
+    "EpochEvent": "workbench.training.events",
+    "Event": "workbench.training.events",
+    "FailedEvent": "workbench.training.events",
+    "FinishedEvent": "workbench.training.events",
+    "LOSSES": "workbench.training.losses",
+    "Listener": "workbench.training.events",
+    "Loaders": "workbench.training.loaders",
+    "OPTIMIZERS": "workbench.training.settings",
+    "PRECISIONS": "workbench.training.settings",
+    "Precision": "workbench.training.precision",
+    "RunResult": "workbench.training.engine",
+    "RunWriter": "workbench.training.run_writer",
+    "SCHEDULERS": "workbench.training.settings",
+    "StepEvent": "workbench.training.events",
+    "TrainSettings": "workbench.training.settings",
+    "Trainer": "workbench.training.engine",
+    "ValidationMeter": "workbench.training.metrics",
+    "build_optimizer": "workbench.training.optim",
+    "build_scheduler": "workbench.training.optim",
+    "default_loss": "workbench.training.losses",
+    "get_loss": "workbench.training.losses",
+    "list_devices": "workbench.training.devices",
+    "load_checkpoint": "workbench.training.checkpoint",
+    "make_loaders": "workbench.training.loaders",
+    "metric_names": "workbench.training.metrics",
+    "resolve_device": "workbench.training.devices",
+    "resolve_precision": "workbench.training.precision",
+    "save_checkpoint": "workbench.training.checkpoint",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'workbench.training' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "DeviceInfo",

@@ -1,0 +1,28 @@
+"""A module that is imported on first attribute access.
+
+`import torch` takes about two seconds; the app's window, the graph document and shape
+inference need none of it. Layer definitions refer to `nn.Linear` and friends through a lazy
+module, so torch loads only when a model is actually built.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+
+class LazyModule:
+    """Stands for the module `name`; the first attribute access imports it."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._module: ModuleType | None = None
+
+    def __getattr__(self, attr: str) -> Any:
+        if self._module is None:
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attr)
+
+    def __repr__(self) -> str:
+        return f"<lazy module {self._name!r}>"
