@@ -35,3 +35,19 @@ def test_core_imports_no_qt() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_editing_a_project_needs_no_torch() -> None:
+    """The window opens before torch loads (~2 s): documents, shape inference and project
+    files must not import it."""
+    code = (
+        "import sys\n"
+        "from workbench.presets import load_preset\n"
+        "from workbench.graph.analysis import analyze\n"
+        "project = load_preset('digits-vit')\n"
+        "assert analyze(project.graph).ok\n"
+        "print('torch' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
