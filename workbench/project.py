@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from workbench.data.bundle import DatasetSpec
 from workbench.errors import GraphError, ProjectFileError
+from workbench.files import write_text_atomic
 from workbench.graph.document import Graph
 from workbench.layers.registry import layer_spec
 from workbench.training.settings import TrainSettings
@@ -69,21 +69,6 @@ def save_project(project: Project, path: str | os.PathLike[str]) -> Path:
     write_text_atomic(target, dumps_project(project))
     project.path = target
     return target
-
-
-def write_text_atomic(target: Path, text: str) -> None:
-    """Replace `target` with `text` so that readers see either the old or the new file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def load_project(path: str | os.PathLike[str]) -> Project:

@@ -24,13 +24,13 @@ from __future__ import annotations
 import io
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from workbench.errors import ProjectFileError
+from workbench.files import write_bytes_atomic
 
 log = logging.getLogger(__name__)
 
@@ -52,23 +52,9 @@ def serialize_checkpoint(state: dict[str, Any]) -> bytes:
 
 def write_checkpoint_bytes(path: str | os.PathLike[str], payload: bytes) -> Path:
     """Atomically replace `path` with a serialised checkpoint."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())  # the rename must not overtake the data after a power cut
-        os.replace(tmp_name, path)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except OSError:
-            pass
-        raise
-    log.debug("wrote checkpoint %s", path)
-    return path
+    written = write_bytes_atomic(path, payload)
+    log.debug("wrote checkpoint %s", written)
+    return written
 
 
 def snapshot(obj: Any) -> Any:

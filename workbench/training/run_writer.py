@@ -12,46 +12,18 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import IO, Any
 
+from workbench.files import finite_json, write_json_atomic
 from workbench.training.events import EpochEvent, Event, FailedEvent, FinishedEvent, StepEvent
 
 log = logging.getLogger(__name__)
 
 METRICS_NAME = "metrics.jsonl"
 SUMMARY_NAME = "summary.json"
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON so that a reader sees the old file or the new one, never a half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(_finite(data), f, indent=2, allow_nan=False)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 class RunWriter:
@@ -70,7 +42,7 @@ class RunWriter:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             # Append: a resumed run continues the same file.
             self._file = open(self.metrics_path, "a", encoding="utf-8")
-        self._file.write(json.dumps(_finite(event.to_dict()), allow_nan=False))
+        self._file.write(json.dumps(finite_json(event.to_dict()), allow_nan=False))
         self._file.write("\n")
         if isinstance(event, EpochEvent):
             self._file.flush()
