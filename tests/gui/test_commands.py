@@ -168,6 +168,10 @@ def test_duplicate_and_cut(editor) -> None:  # noqa: ANN001
 def test_auto_layout_is_one_undo_step(window) -> None:  # noqa: ANN001
     assert window.open_preset("digits-resnet")
     graph = window.session.graph
+    # Presets ship laid out; knock a few cards out of place so the layout has work to do.
+    for i, node in enumerate(graph.nodes[2:6]):
+        graph.move(node.id, (30.0 * i, 400.0))
+    window.session.flush()
     _roundtrip(window, window.auto_layout)
     window.act_redo.trigger()
     # Cards in one column never overlap, and depth grows left to right along every edge.
