@@ -106,6 +106,11 @@ class MainWindow(FileActions, EditActions, QMainWindow):
         self._build_toolbar()
         self._build_status_bar()
         self._connect()
+        # --- Export dialog (File > Export…), workbench/gui/export_dialog.py ---
+        from workbench.gui.export_dialog import open_export_dialog
+
+        self.set_export_handler(open_export_dialog)
+        # --- end Export dialog ---
 
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave)
