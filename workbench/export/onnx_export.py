@@ -330,6 +330,10 @@ class OnnxRunner:
         options.log_severity_level = 3  # errors only: ORT's notes about initializers are noise here
         if threads:
             options.intra_op_num_threads = threads
+        # ORT's idle worker threads spin for a while after each run by default; next to PyTorch
+        # (training, or the eager latency measured beside it) they steal its cores and made
+        # PyTorch look 20-100x slower in the report.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:
