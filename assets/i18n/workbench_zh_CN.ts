@@ -161,6 +161,17 @@
     </message>
 </context>
 <context>
+    <name>ConfusionMatrixView</name>
+    <message>
+        <source>predicted class →</source>
+        <translation>预测类别 →</translation>
+    </message>
+    <message>
+        <source>← true class</source>
+        <translation>← 真实类别</translation>
+    </message>
+</context>
+<context>
     <name>EditActions</name>
     <message>
         <source>Cut %1 layers</source>
@@ -291,6 +302,113 @@
     <message>
         <source>layer name</source>
         <translation>层名称</translation>
+    </message>
+</context>
+<context>
+    <name>LivePlot</name>
+    <message>
+        <source>X axis</source>
+        <translation>横轴</translation>
+    </message>
+    <message>
+        <source>step</source>
+        <translation>步</translation>
+    </message>
+    <message>
+        <source>epoch</source>
+        <translation>轮</translation>
+    </message>
+    <message>
+        <source>time (s)</source>
+        <translation>时间（秒）</translation>
+    </message>
+    <message>
+        <source>Smoothing</source>
+        <translation>平滑</translation>
+    </message>
+    <message>
+        <source>Weight of the moving average drawn over the raw loss (0 = none)</source>
+        <translation>叠加在原始损失上的移动平均权重（0 = 不平滑）</translation>
+    </message>
+    <message>
+        <source>Save PNG…</source>
+        <translation>保存 PNG…</translation>
+    </message>
+    <message>
+        <source>Save the plots as a PNG picture</source>
+        <translation>将图表保存为 PNG 图片</translation>
+    </message>
+    <message>
+        <source>Save CSV…</source>
+        <translation>保存 CSV…</translation>
+    </message>
+    <message>
+        <source>Save the live (or first shown) run&apos;s metrics as a CSV table</source>
+        <translation>将正在训练（或第一个显示）的运行的指标保存为 CSV 表格</translation>
+    </message>
+    <message>
+        <source>Validation accuracy</source>
+        <translation>验证准确率</translation>
+    </message>
+    <message>
+        <source>Validation token accuracy</source>
+        <translation>验证词元准确率</translation>
+    </message>
+    <message>
+        <source>Validation mean absolute error</source>
+        <translation>验证平均绝对误差</translation>
+    </message>
+    <message>
+        <source>Validation perplexity</source>
+        <translation>验证困惑度</translation>
+    </message>
+    <message>
+        <source>Validation metric</source>
+        <translation>验证指标</translation>
+    </message>
+    <message>
+        <source>Loss — line: training (smoothed), dots: validation</source>
+        <translation>损失 — 线：训练（平滑），点：验证</translation>
+    </message>
+    <message>
+        <source>Learning rate</source>
+        <translation>学习率</translation>
+    </message>
+    <message>
+        <source>training time (s)</source>
+        <translation>训练时间（秒）</translation>
+    </message>
+    <message>
+        <source>Save the plots</source>
+        <translation>保存图表</translation>
+    </message>
+    <message>
+        <source>PNG pictures (*.png)</source>
+        <translation>PNG 图片 (*.png)</translation>
+    </message>
+    <message>
+        <source>Cannot save the plots</source>
+        <translation>无法保存图表</translation>
+    </message>
+    <message>
+        <source>Save CSV</source>
+        <translation>保存 CSV</translation>
+    </message>
+    <message>
+        <source>There is no run to save yet: train one or pick one in the runs list.</source>
+        <translation>还没有可保存的运行：请先训练，或在运行列表中选择一个。</translation>
+    </message>
+    <message>
+        <source>Save the metrics</source>
+        <translation>保存指标</translation>
+    </message>
+    <message>
+        <source>CSV tables (*.csv)</source>
+        <translation>CSV 表格 (*.csv)</translation>
+    </message>
+    <message>
+        <source>Cannot save the metrics</source>
+        <translation>无法保存指标</translation>
     </message>
 </context>
 <context>
@@ -525,6 +643,38 @@ then drag from an output port to an input port to connect them.</source>
         <source>&lt;b&gt;Workbench&lt;/b&gt;&lt;br&gt;Design neural networks by drawing them, train them live, export them verified.</source>
         <translation>&lt;b&gt;Workbench&lt;/b&gt;&lt;br&gt;通过绘图设计神经网络，实时训练，导出并验证。</translation>
     </message>
+    <message>
+        <source>Training</source>
+        <translation>训练</translation>
+    </message>
+    <message>
+        <source>Curves</source>
+        <translation>曲线</translation>
+    </message>
+    <message>
+        <source>Results</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>&amp;Resume</source>
+        <translation>继续(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Pause</source>
+        <translation>暂停(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Pause or resume the run (F6)</source>
+        <translation>暂停或继续运行 (F6)</translation>
+    </message>
+    <message>
+        <source>Stop the run after the current step; it keeps what it has (Shift+F5)</source>
+        <translation>在当前步之后停止运行；已有结果会保留 (Shift+F5)</translation>
+    </message>
+    <message>
+        <source>Training — the network is read-only until the run ends (Stop: Shift+F5)</source>
+        <translation>训练中 — 运行结束前网络为只读（停止：Shift+F5）</translation>
+    </message>
 </context>
 <context>
     <name>Palette</name>
@@ -600,6 +750,528 @@ then drag from an output port to an input port to connect them.</source>
     <message>
         <source>Layer</source>
         <translation>层</translation>
+    </message>
+</context>
+<context>
+    <name>ProgressView</name>
+    <message>
+        <source>Epoch %1/%2</source>
+        <translation>第 %1/%2 轮</translation>
+    </message>
+    <message>
+        <source>step %1/%2</source>
+        <translation>第 %1/%2 步</translation>
+    </message>
+    <message>
+        <source>ETA %1</source>
+        <translation>剩余 %1</translation>
+    </message>
+    <message>
+        <source>%1 samples/s</source>
+        <translation>%1 样本/秒</translation>
+    </message>
+    <message>
+        <source>memory %1 (process)</source>
+        <translation>内存 %1（进程）</translation>
+    </message>
+    <message>
+        <source>%2 memory %1</source>
+        <translation>%2 显存 %1</translation>
+    </message>
+</context>
+<context>
+    <name>ResultsView</name>
+    <message>
+        <source>Class</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Accuracy</source>
+        <translation>准确率</translation>
+    </message>
+    <message>
+        <source>Correct</source>
+        <translation>正确</translation>
+    </message>
+    <message>
+        <source>Validation samples, mistakes first</source>
+        <translation>验证样本（错误的在前）</translation>
+    </message>
+    <message>
+        <source>Prompt</source>
+        <translation>提示</translation>
+    </message>
+    <message>
+        <source>Text for the model to continue (may be empty)</source>
+        <translation>让模型接着写的文本（可留空）</translation>
+    </message>
+    <message>
+        <source>Temperature</source>
+        <translation>温度</translation>
+    </message>
+    <message>
+        <source>Lower: safer, more repetitive; higher: more surprising</source>
+        <translation>越低越稳妥、越重复；越高越出人意料</translation>
+    </message>
+    <message>
+        <source>Length</source>
+        <translation>长度</translation>
+    </message>
+    <message>
+        <source>Characters to generate</source>
+        <translation>要生成的字符数</translation>
+    </message>
+    <message>
+        <source>Generate</source>
+        <translation>生成</translation>
+    </message>
+    <message>
+        <source>true value</source>
+        <translation>真实值</translation>
+    </message>
+    <message>
+        <source>predicted value</source>
+        <translation>预测值</translation>
+    </message>
+    <message>
+        <source>Train the network, or pick a run in the runs list and press Results, to see what the model gets right and wrong.</source>
+        <translation>训练网络，或在运行列表中选择一个运行并点击“结果”，查看模型哪些做对了、哪些做错了。</translation>
+    </message>
+    <message>
+        <source>Run %1</source>
+        <translation>运行 %1</translation>
+    </message>
+    <message>
+        <source>%1 validation samples</source>
+        <translation>%1 个验证样本</translation>
+    </message>
+    <message>
+        <source>accuracy %1</source>
+        <translation>准确率 %1</translation>
+    </message>
+    <message>
+        <source>mean absolute error %1</source>
+        <translation>平均绝对误差 %1</translation>
+    </message>
+    <message>
+        <source>token accuracy %1</source>
+        <translation>词元准确率 %1</translation>
+    </message>
+    <message>
+        <source>No results for this kind of task.</source>
+        <translation>此类任务没有结果可显示。</translation>
+    </message>
+    <message>
+        <source>Predicted against true (the dashed line is perfect)</source>
+        <translation>预测值与真实值（虚线表示完全准确）</translation>
+    </message>
+    <message>
+        <source>Generating…</source>
+        <translation>正在生成…</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>at the end of the run</source>
+        <translation>运行结束时</translation>
+    </message>
+    <message>
+        <source>best (lowest validation loss)</source>
+        <translation>最佳（验证损失最低）</translation>
+    </message>
+    <message>
+        <source>Which of the run&apos;s checkpoints to evaluate: last.pt, where the curves end, or best.pt, the one Export takes</source>
+        <translation>评估运行的哪个检查点：last.pt（曲线结束处），或 best.pt（导出时使用的那个）</translation>
+    </message>
+    <message>
+        <source>%1, epoch %2</source>
+        <translation>%1，第 %2 轮</translation>
+    </message>
+</context>
+<context>
+    <name>RunSettings</name>
+    <message>
+        <source>Change %1</source>
+        <translation>修改 %1</translation>
+    </message>
+</context>
+<context>
+    <name>RunSettingsForm</name>
+    <message>
+        <source>Data</source>
+        <translation>数据</translation>
+    </message>
+    <message>
+        <source>Dataset</source>
+        <translation>数据集</translation>
+    </message>
+    <message>
+        <source>A built-in dataset, or a reader for your own file or folder</source>
+        <translation>内置数据集，或用于读取你自己的文件或文件夹的读取器</translation>
+    </message>
+    <message>
+        <source>File or folder</source>
+        <translation>文件或文件夹</translation>
+    </message>
+    <message>
+        <source>Your data (for a reader); relative paths start at the project file&apos;s folder</source>
+        <translation>你的数据（用于读取器）；相对路径从项目文件所在的文件夹算起</translation>
+    </message>
+    <message>
+        <source>Options</source>
+        <translation>选项</translation>
+    </message>
+    <message>
+        <source>Reader options as JSON, e.g. {&quot;seq_len&quot;: 64} or {&quot;target&quot;: &quot;price&quot;}</source>
+        <translation>读取器选项（JSON），例如 {&quot;seq_len&quot;: 64} 或 {&quot;target&quot;: &quot;price&quot;}</translation>
+    </message>
+    <message>
+        <source>Validation share</source>
+        <translation>验证集比例</translation>
+    </message>
+    <message>
+        <source>Share of the samples held out to measure the model (not trained on)</source>
+        <translation>留出用于评估模型的样本比例（不参与训练）</translation>
+    </message>
+    <message>
+        <source>Split seed</source>
+        <translation>划分种子</translation>
+    </message>
+    <message>
+        <source>Decides which samples are held out; change it to reshuffle the split</source>
+        <translation>决定留出哪些样本；修改它可重新划分</translation>
+    </message>
+    <message>
+        <source>Set the Input&apos;s shape, the last Linear&apos;s outputs and Embedding sizes from the data for this run (the drawn network is not changed)</source>
+        <translation>本次运行根据数据设置 Input 的形状、最后一个 Linear 的输出数和 Embedding 的大小（画好的网络不会被修改）</translation>
+    </message>
+    <message>
+        <source>Fit the network to the data</source>
+        <translation>让网络适配数据</translation>
+    </message>
+    <message>
+        <source>Optimizer</source>
+        <translation>优化器</translation>
+    </message>
+    <message>
+        <source>adam: a good default · adamw: Adam with decoupled weight decay · sgd: with momentum · rmsprop</source>
+        <translation>adam：好的默认选择 · adamw：解耦权重衰减的 Adam · sgd：带动量 · rmsprop</translation>
+    </message>
+    <message>
+        <source>Learning rate</source>
+        <translation>学习率</translation>
+    </message>
+    <message>
+        <source>Size of each update; the arrows double or halve it. Too high: the loss jumps or becomes NaN; too low: it falls slowly</source>
+        <translation>每次更新的步幅；箭头可将其加倍或减半。太高：损失跳动或变成 NaN；太低：损失下降缓慢</translation>
+    </message>
+    <message>
+        <source>Momentum</source>
+        <translation>动量</translation>
+    </message>
+    <message>
+        <source>sgd and rmsprop only: how much of the previous update is kept</source>
+        <translation>仅用于 sgd 和 rmsprop：保留多少上一次的更新</translation>
+    </message>
+    <message>
+        <source>Weight decay</source>
+        <translation>权重衰减</translation>
+    </message>
+    <message>
+        <source>L2 penalty on the weights (decoupled for adamw); 0 = none</source>
+        <translation>权重的 L2 惩罚（adamw 为解耦形式）；0 = 无</translation>
+    </message>
+    <message>
+        <source>L1 penalty</source>
+        <translation>L1 惩罚</translation>
+    </message>
+    <message>
+        <source>Weight of the sum of |w| added to the loss; pushes weights to zero</source>
+        <translation>加到损失上的 |w| 之和的权重；把权重推向零</translation>
+    </message>
+    <message>
+        <source>Learning-rate schedule</source>
+        <translation>学习率调度</translation>
+    </message>
+    <message>
+        <source>Schedule</source>
+        <translation>调度</translation>
+    </message>
+    <message>
+        <source>none: constant · step: multiply by the decay factor every few epochs · cosine: fall smoothly to zero · onecycle: rise, then fall</source>
+        <translation>none：恒定 · step：每隔几轮乘以衰减系数 · cosine：平滑降到零 · onecycle：先升后降</translation>
+    </message>
+    <message>
+        <source>Decay every (epochs)</source>
+        <translation>衰减间隔（轮）</translation>
+    </message>
+    <message>
+        <source>step schedule: epochs between decays</source>
+        <translation>step 调度：两次衰减之间的轮数</translation>
+    </message>
+    <message>
+        <source>Decay factor</source>
+        <translation>衰减系数</translation>
+    </message>
+    <message>
+        <source>step schedule: the learning rate is multiplied by this at each decay</source>
+        <translation>step 调度：每次衰减时学习率乘以该值</translation>
+    </message>
+    <message>
+        <source>Warmup steps</source>
+        <translation>预热步数</translation>
+    </message>
+    <message>
+        <source>Raise the learning rate linearly from 0 over this many steps; helps transformers start</source>
+        <translation>在这么多步内把学习率从 0 线性升高；有助于 Transformer 起步</translation>
+    </message>
+    <message>
+        <source>Training loop</source>
+        <translation>训练循环</translation>
+    </message>
+    <message>
+        <source>Epochs</source>
+        <translation>轮数</translation>
+    </message>
+    <message>
+        <source>Passes over the training set (counting those before a resume)</source>
+        <translation>遍历训练集的次数（包括继续训练之前的轮数）</translation>
+    </message>
+    <message>
+        <source>Batch size</source>
+        <translation>批大小</translation>
+    </message>
+    <message>
+        <source>Samples per step; larger is faster per sample but needs more memory</source>
+        <translation>每步的样本数；越大每个样本越快，但需要更多内存</translation>
+    </message>
+    <message>
+        <source>Gradient clipping</source>
+        <translation>梯度裁剪</translation>
+    </message>
+    <message>
+        <source>Largest allowed gradient norm; calms a loss that jumps. Off = no clipping</source>
+        <translation>允许的最大梯度范数；可平息跳动的损失。关 = 不裁剪</translation>
+    </message>
+    <message>
+        <source>Gradient accumulation</source>
+        <translation>梯度累积</translation>
+    </message>
+    <message>
+        <source>Batches summed before each update: a larger effective batch in the same memory</source>
+        <translation>每次更新前累加的批数：用同样的内存得到更大的等效批</translation>
+    </message>
+    <message>
+        <source>Precision</source>
+        <translation>精度</translation>
+    </message>
+    <message>
+        <source>auto: bf16 or fp16 mixed precision on a GPU, fp32 on the CPU</source>
+        <translation>auto：GPU 上用 bf16 或 fp16 混合精度，CPU 上用 fp32</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>随机种子</translation>
+    </message>
+    <message>
+        <source>Seeds the initial weights and the shuffling: the same seed gives the same run</source>
+        <translation>决定初始权重和打乱顺序：相同的种子得到相同的运行</translation>
+    </message>
+    <message>
+        <source>Early stopping</source>
+        <translation>提前停止</translation>
+    </message>
+    <message>
+        <source>Stop after this many epochs without a lower validation loss. Off = never</source>
+        <translation>验证损失连续这么多轮没有降低就停止。关 = 从不</translation>
+    </message>
+    <message>
+        <source>Loader workers</source>
+        <translation>加载进程数</translation>
+    </message>
+    <message>
+        <source>Processes preparing batches; 0 loads them in the training thread</source>
+        <translation>准备批数据的进程数；0 表示在训练线程中加载</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>Where the run trains; free / total memory as of the last refresh</source>
+        <translation>运行在哪里训练；可用 / 总内存为上次刷新时的数值</translation>
+    </message>
+    <message>
+        <source>Train on</source>
+        <translation>训练设备</translation>
+    </message>
+    <message>
+        <source>%1 (your %2)</source>
+        <translation>%1（你的%2）</translation>
+    </message>
+    <message>
+        <source>folder</source>
+        <translation>文件夹</translation>
+    </message>
+    <message>
+        <source>file</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>关</translation>
+    </message>
+    <message>
+        <source>List the devices again with their free memory now</source>
+        <translation>重新列出设备及其当前可用内存</translation>
+    </message>
+    <message>
+        <source>Choose the file or folder</source>
+        <translation>选择文件或文件夹</translation>
+    </message>
+    <message>
+        <source>Options must be JSON, like {&quot;seq_len&quot;: 64}: %1</source>
+        <translation>选项必须是 JSON，例如 {&quot;seq_len&quot;: 64}：%1</translation>
+    </message>
+    <message>
+        <source>Options must be a JSON object of names and values, like {&quot;seq_len&quot;: 64}</source>
+        <translation>选项必须是由名称和值组成的 JSON 对象，例如 {&quot;seq_len&quot;: 64}</translation>
+    </message>
+    <message>
+        <source>Choose the image folder</source>
+        <translation>选择图片文件夹</translation>
+    </message>
+    <message>
+        <source>Choose the data file</source>
+        <translation>选择数据文件</translation>
+    </message>
+    <message>
+        <source>%1 — %2 · %3 total</source>
+        <translation>%1 — %2 · 共 %3</translation>
+    </message>
+    <message>
+        <source>%1 — %2 · %3 free of %4</source>
+        <translation>%1 — %2 · 可用 %3 / 共 %4</translation>
+    </message>
+    <message>
+        <source>Automatic (%1)</source>
+        <translation>自动（%1）</translation>
+    </message>
+    <message>
+        <source>The best device here: a CUDA GPU, then Apple&apos;s GPU, then the CPU</source>
+        <translation>本机最好的设备：优先 CUDA GPU，其次 Apple GPU，最后 CPU</translation>
+    </message>
+    <message>
+        <source>All %1 GPUs — one process each (distributed)</source>
+        <translation>全部 %1 个 GPU — 每个一个进程（分布式）</translation>
+    </message>
+    <message>
+        <source>%1 — not available on this machine</source>
+        <translation>%1 — 本机不可用</translation>
+    </message>
+    <message>
+        <source>Estimated training memory: %1 at batch size %2</source>
+        <translation>估计训练内存：批大小 %2 时为 %1</translation>
+    </message>
+    <message>
+        <source>%1 free on %2</source>
+        <translation>%2 可用 %1</translation>
+    </message>
+    <message>
+        <source>This run likely needs more memory (%1) than %2 has free (%3).</source>
+        <translation>这次运行需要的内存（%1）很可能超过 %2 的可用内存（%3）。</translation>
+    </message>
+    <message>
+        <source>A batch size of %1 would fit.</source>
+        <translation>批大小为 %1 时可以放下。</translation>
+    </message>
+    <message>
+        <source>Even a batch size of 1 may not fit: make the model smaller.</source>
+        <translation>即使批大小为 1 也可能放不下：请把模型改小。</translation>
+    </message>
+</context>
+<context>
+    <name>RunsList</name>
+    <message>
+        <source>Run</source>
+        <translation>运行</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Look for new runs in the runs folder (also those made with workbench train)</source>
+        <translation>在运行文件夹中查找新的运行（包括用 workbench train 生成的）</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>继续训练</translation>
+    </message>
+    <message>
+        <source>Continue the selected run from its last checkpoint with the project&apos;s current settings (raise Epochs to train longer)</source>
+        <translation>用项目当前的设置从最后一个检查点继续所选运行（提高轮数可训练更久）</translation>
+    </message>
+    <message>
+        <source>Results</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>Show the selected run&apos;s confusion matrix, samples or predictions</source>
+        <translation>显示所选运行的混淆矩阵、样本或预测</translation>
+    </message>
+    <message>
+        <source>Tick a run to overlay its curves on the plots</source>
+        <translation>勾选一个运行，把它的曲线叠加到图表上</translation>
+    </message>
+    <message>
+        <source>finished</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>stopped early</source>
+        <translation>提前停止</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>running</source>
+        <translation>运行中</translation>
+    </message>
+    <message>
+        <source>training…</source>
+        <translation>训练中…</translation>
+    </message>
+    <message>
+        <source>%1 steps, %2 epochs</source>
+        <translation>%1 步，%2 轮</translation>
+    </message>
+</context>
+<context>
+    <name>SampleGrid</name>
+    <message>
+        <source>pred %1</source>
+        <translation>预测 %1</translation>
+    </message>
+    <message>
+        <source>true %1</source>
+        <translation>真实 %1</translation>
     </message>
 </context>
 <context>
@@ -984,6 +1656,125 @@ then drag from an output port to an input port to connect them.</source>
     <message>
         <source>Cannot open %1 here — open it in your file manager.</source>
         <translation>无法在此打开 %1——请在文件管理器中打开。</translation>
+    </message>
+</context>
+<context>
+    <name>TrainingPanel</name>
+    <message>
+        <source>Training: the network and these settings are read-only until the run ends.</source>
+        <translation>训练中：运行结束前，网络和这些设置为只读。</translation>
+    </message>
+    <message>
+        <source>A run is already going: stop it first.</source>
+        <translation>已有一个运行在进行：请先停止它。</translation>
+    </message>
+    <message>
+        <source>Cannot train on %1: %2</source>
+        <translation>无法在 %1 上训练：%2</translation>
+    </message>
+    <message>
+        <source>Memory</source>
+        <translation>内存</translation>
+    </message>
+    <message>
+        <source>Train anyway?</source>
+        <translation>仍要训练吗？</translation>
+    </message>
+    <message>
+        <source>Results appear here when the run ends.</source>
+        <translation>运行结束后，结果会显示在这里。</translation>
+    </message>
+    <message>
+        <source>Preparing the data and the model…</source>
+        <translation>正在准备数据和模型…</translation>
+    </message>
+    <message>
+        <source>Stopping after this step…</source>
+        <translation>将在这一步之后停止…</translation>
+    </message>
+    <message>
+        <source>Paused after step %1 — Resume continues.</source>
+        <translation>已在第 %1 步后暂停 — 点“继续”接着训练。</translation>
+    </message>
+    <message>
+        <source>Training…</source>
+        <translation>训练中…</translation>
+    </message>
+    <message>
+        <source>%1 has no checkpoint to resume from.</source>
+        <translation>%1 没有可以继续的检查点。</translation>
+    </message>
+    <message>
+        <source>Training on %1…</source>
+        <translation>正在 %1 上训练…</translation>
+    </message>
+    <message>
+        <source>To fit the data: %1</source>
+        <translation>为适配数据：%1</translation>
+    </message>
+    <message>
+        <source>the training thread ended without a result</source>
+        <translation>训练线程结束了，但没有结果</translation>
+    </message>
+    <message>
+        <source>The run failed: %1</source>
+        <translation>运行失败：%1</translation>
+    </message>
+    <message>
+        <source>(its metrics so far are kept in %1)</source>
+        <translation>（目前为止的指标保存在 %1）</translation>
+    </message>
+    <message>
+        <source>No results: the run failed.</source>
+        <translation>没有结果：运行失败。</translation>
+    </message>
+    <message>
+        <source>Training failed</source>
+        <translation>训练失败</translation>
+    </message>
+    <message>
+        <source>validation accuracy</source>
+        <translation>验证准确率</translation>
+    </message>
+    <message>
+        <source>token accuracy</source>
+        <translation>词元准确率</translation>
+    </message>
+    <message>
+        <source>validation MAE</source>
+        <translation>验证 MAE</translation>
+    </message>
+    <message>
+        <source>validation loss %1</source>
+        <translation>验证损失 %1</translation>
+    </message>
+    <message>
+        <source>Finished</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>Stopped early</source>
+        <translation>已提前停止</translation>
+    </message>
+    <message>
+        <source>%1 steps</source>
+        <translation>%1 步</translation>
+    </message>
+    <message>
+        <source>Run folder: %1</source>
+        <translation>运行文件夹：%1</translation>
+    </message>
+    <message>
+        <source>Evaluating %1 on its validation set…</source>
+        <translation>正在用验证集评估 %1…</translation>
+    </message>
+    <message>
+        <source>No results: %1</source>
+        <translation>没有结果：%1</translation>
     </message>
 </context>
 </TS>

@@ -41,6 +41,7 @@ from workbench.gui.session import EditorSession
 from workbench.gui.settings import Settings, blocks_path
 from workbench.gui.start_page import PresetEntry, StartPage
 from workbench.gui.summary_panel import SummaryPanel
+from workbench.gui.training import ReadOnlyBanner, TrainingPanel
 from workbench.project import Project
 
 log = logging.getLogger(__name__)
@@ -62,10 +63,11 @@ class MainWindow(FileActions, EditActions, QMainWindow):
         self.settings = settings or Settings()
         self.session: EditorSession | None = None
         self._force_dirty = False
+        self.read_only = False  # True while a run trains (set_training_running)
         self._paste_count = 0
         self._texts: list[tuple[Any, Callable[[], str]]] = []
         self._editor_state: QByteArray | None = None
-        self._train_handler: Callable[[Project], None] | None = None
+        self._train_handler: Callable[[Project], bool | None] | None = None
         self._stop_handler: Callable[[], None] | None = None
         self._export_handler: Callable[[Project, QWidget], None] | None = None
         self.training_overrides: dict[str, Any] = {}  # from the command line, applied on open
@@ -93,12 +95,23 @@ class MainWindow(FileActions, EditActions, QMainWindow):
         self.problems_dock = self._dock("problems", lambda: self.tr("Problems"), self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.summary_dock = self._dock("summary", lambda: self.tr("Model summary"), self.summary, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.code_dock = self._dock("code", lambda: self.tr("Code"), self.code_view, Qt.DockWidgetArea.BottomDockWidgetArea)
+        # Training: run settings and controls beside the inspector; curves and results below.
+        self.training = TrainingPanel(self)
+        self.training_dock = self._dock("training", lambda: self.tr("Training"), self.training.controls, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.curves_dock = self._dock("curves", lambda: self.tr("Curves"), self.training.curves_area, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.results_dock = self._dock("results", lambda: self.tr("Results"), self.training.results_area, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.inspector_dock, self.training_dock)
+        self.inspector_dock.raise_()
         self.tabifyDockWidget(self.problems_dock, self.summary_dock)
         self.tabifyDockWidget(self.summary_dock, self.code_dock)
+        self.tabifyDockWidget(self.code_dock, self.curves_dock)
+        self.tabifyDockWidget(self.curves_dock, self.results_dock)
         self.problems_dock.raise_()
         self.resizeDocks([self.palette_dock, self.inspector_dock], [210, 290], Qt.Orientation.Horizontal)
         self.resizeDocks([self.problems_dock], [190], Qt.Orientation.Vertical)
-        self.docks = [self.palette_dock, self.inspector_dock, self.problems_dock, self.summary_dock, self.code_dock]
+        self.docks = [self.palette_dock, self.inspector_dock, self.problems_dock, self.summary_dock, self.code_dock,
+                      self.training_dock, self.curves_dock, self.results_dock]
+        self.read_only_banner = ReadOnlyBanner(self.view)
 
         self.undo_group = QUndoGroup(self)
         self._build_actions()
@@ -202,6 +215,9 @@ class MainWindow(FileActions, EditActions, QMainWindow):
         self.act_train = self._action(lambda: self.tr("&Train"), self.train, "F5", "train")
         self.act_stop = self._action(lambda: self.tr("&Stop"), self.stop, "Shift+F5", "stop")
         self.act_stop.setEnabled(False)
+        self.act_pause = self._action(lambda: self.tr("&Resume") if self.training.paused else self.tr("&Pause"),
+                                      self.training.toggle_pause, "F6", "pause")
+        self.act_pause.setEnabled(False)
         self.act_about = self._action(lambda: self.tr("&About Workbench"), self.about)
         self.act_about.setMenuRole(QAction.MenuRole.AboutRole)
         # Delete/Backspace and the clipboard keys belong to text fields when they have focus.
@@ -250,7 +266,7 @@ class MainWindow(FileActions, EditActions, QMainWindow):
             self.panels_menu.addAction(dock.toggleViewAction())
 
         self.run_menu = self._menu(lambda: self.tr("&Run"))
-        self.run_menu.addActions([self.act_train, self.act_stop])
+        self.run_menu.addActions([self.act_train, self.act_pause, self.act_stop])
         self.help_menu = self._menu(lambda: self.tr("&Help"))
         self.help_menu.addAction(self.act_about)
 
@@ -265,7 +281,7 @@ class MainWindow(FileActions, EditActions, QMainWindow):
         bar.addSeparator()
         bar.addActions([self.act_zoom_out, self.act_zoom_in, self.act_fit, self.act_layout])
         bar.addSeparator()
-        bar.addActions([self.act_train, self.act_stop])
+        bar.addActions([self.act_train, self.act_pause, self.act_stop])
         train_button = bar.widgetForAction(self.act_train)
         if train_button is not None:
             train_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -296,6 +312,14 @@ class MainWindow(FileActions, EditActions, QMainWindow):
         self.problems.count_changed.connect(self._update_counts)
         self.summary.node_activated.connect(self.reveal_node)
         self.inspector.value_refused.connect(lambda reason: self.statusBar().showMessage(reason, 8000))
+        self.set_run_handlers(self.training.start, self.training.stop)
+        self.training.attach_actions(self.act_train, self.act_pause, self.act_stop)
+        self.training.running_changed.connect(self.set_training_running)
+        self.training.paused_changed.connect(self._training_paused)
+        self.training.status_message.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
+        self.training.form.settings_edited.connect(self._run_settings_edited)
+        self.project_opened.connect(lambda _project: self.training.set_session(self.session))
+        self.project_saved.connect(lambda _path: self.training.runs.refresh())  # runs/ is beside the file
 
     # ----- texts and look ------------------------------------------------------------------
 
@@ -308,6 +332,10 @@ class MainWindow(FileActions, EditActions, QMainWindow):
             else:
                 target.setText(text())
         self.act_train.setToolTip(self.tr("Train the network (F5)"))
+        self.act_pause.setToolTip(self.tr("Pause or resume the run (F6)"))
+        self.act_stop.setToolTip(self.tr("Stop the run after the current step; it keeps what it has (Shift+F5)"))
+        if self.read_only_banner.isVisible():
+            self.read_only_banner.show_text(self._read_only_text())
         self.act_layout.setToolTip(self.tr("Arrange layers left to right by depth (Ctrl+L)"))
         self.view.empty_text = self.tr("Drag layers here from the Layers panel,\nthen drag from an output port to an input port to connect them.")
         self.view.viewport().update()
@@ -355,6 +383,7 @@ class MainWindow(FileActions, EditActions, QMainWindow):
         for dock in self.docks:
             dock.hide()
         self.toolbar.hide()  # the start page has its own New and Open
+        self.training.set_session(None)
         self.zoom_label.setText("")
         self.start_page.set_recent(self.settings.recent_files())
         if not self.start_page.cards:
@@ -369,9 +398,15 @@ class MainWindow(FileActions, EditActions, QMainWindow):
             self.stack.setCurrentWidget(self.view)
             restored = self._editor_state is not None and self.restoreState(self._editor_state)
             if not restored:
-                for dock in (self.palette_dock, self.inspector_dock, self.problems_dock, self.summary_dock, self.code_dock):
+                for dock in self.docks:
                     dock.show()
+                self.inspector_dock.raise_()
                 self.problems_dock.raise_()
+            else:
+                # A layout saved before the training docks existed: show them where they were added.
+                for dock in (self.training_dock, self.curves_dock, self.results_dock):
+                    if not self.restoreDockWidget(dock):
+                        dock.show()
             self.toolbar.show()
         for action in self.project_actions:
             action.setEnabled(True)
@@ -474,7 +509,7 @@ class MainWindow(FileActions, EditActions, QMainWindow):
 
     # ----- run and export hooks ------------------------------------------------------------
 
-    def set_run_handlers(self, train: Callable[[Project], None] | None, stop: Callable[[], None] | None) -> None:
+    def set_run_handlers(self, train: Callable[[Project], bool | None] | None, stop: Callable[[], None] | None) -> None:
         """The training panel plugs in here (Run > Train / Stop)."""
         self._train_handler, self._stop_handler = train, stop
 
@@ -483,23 +518,75 @@ class MainWindow(FileActions, EditActions, QMainWindow):
         self._export_handler = handler
 
     def set_training_running(self, running: bool) -> None:
-        """The training panel reports whether a run is going (Stop is enabled only then)."""
-        self.act_stop.setEnabled(running)
-        self.act_train.setEnabled(not running and self.session is not None)
+        """The training panel reports whether a run is going (Stop and Pause are enabled only then).
 
-    def train(self) -> None:
+        While a run goes the editor is read-only: the run trains the network as it was when
+        Train was pressed, and a banner over the canvas says so.
+        """
+        self.act_stop.setEnabled(running)
+        self.act_pause.setEnabled(running and self.training.pause_supported())
+        self.act_pause.setText(self.tr("&Pause"))
+        self.act_train.setEnabled(not running and self.session is not None)
+        self.set_read_only(running)
+        if running:
+            for dock in (self.training_dock, self.curves_dock):
+                dock.show()
+                dock.raise_()
+            if self.curves_dock.height() < self.height() * 0.35:
+                self.resizeDocks([self.curves_dock], [int(self.height() * 0.42)], Qt.Orientation.Vertical)
+            if self.training_dock.width() < 330:
+                self.resizeDocks([self.training_dock], [340], Qt.Orientation.Horizontal)
+
+    def _read_only_text(self) -> str:
+        return self.tr("Training — the network is read-only until the run ends (Stop: Shift+F5)")
+
+    def set_read_only(self, read_only: bool) -> None:
+        """Lock (or unlock) every way of editing the project."""
+        self.read_only = read_only
+        editing = not read_only
+        for action in (self.act_new, self.act_open, self.act_close, self.act_cut, self.act_paste, self.act_duplicate,
+                       self.act_delete, self.act_layout, self.act_block, self.act_select_all):
+            action.setEnabled(editing and (self.session is not None or action in (self.act_new, self.act_open)))
+        self.preset_menu.setEnabled(editing)
+        self.recent_menu.setEnabled(editing)
+        self.palette_panel.setEnabled(editing)
+        self.inspector.setEnabled(editing)
+        self.view.setInteractive(editing)
+        self.view.setAcceptDrops(editing)
+        self.view.viewport().setAcceptDrops(editing)
+        if self.session is not None:
+            self.undo_group.setActiveStack(None if read_only else self.session.undo_stack)
+        if read_only:
+            self.read_only_banner.show_text(self._read_only_text())
+        else:
+            self.read_only_banner.hide()
+            if self.session is not None:
+                self._selection_changed()
+
+    def _training_paused(self, paused: bool) -> None:
+        self.act_pause.setText(self.tr("&Resume") if paused else self.tr("&Pause"))
+        self.act_pause.setData("train" if paused else "pause")  # (apply_theme re-tints by this name)
+        self.act_pause.setIcon(icons.icon("train" if paused else "pause"))
+
+    def _run_settings_edited(self) -> None:
+        """Run settings changed (edit, undo, redo): the summary estimates memory at the run's batch size."""
+        if self.session is not None:
+            self.summary.batch.setValue(self.session.project.training.batch_size)
+
+    def train(self) -> bool:
+        """Train the open project (Run > Train, F5, the Train buttons); True when a run started."""
         if self.session is None:
-            return
+            return False
         self.session.flush()
         if not self.session.analysis.ok:
             self.problems_dock.show()
             self.problems_dock.raise_()
             self.statusBar().showMessage(self.tr("Fix the problems before training."), 6000)
-            return
+            return False
         if self._train_handler is None:
             self.statusBar().showMessage(self.tr("Training is not available in this build yet."), 6000)
-            return
-        self._train_handler(self.session.project)
+            return False
+        return bool(self._train_handler(self.session.project))
 
     def stop(self) -> None:
         if self._stop_handler is not None:
@@ -546,5 +633,6 @@ class MainWindow(FileActions, EditActions, QMainWindow):
             self.settings.save_window(self.saveGeometry(), state)
         self.discard_recovery()
         self.autosave_timer.stop()
+        self.training.shutdown()  # a run stops after its current step and keeps what it has
         self._close_session()
         event.accept()
