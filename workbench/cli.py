@@ -90,6 +90,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", action="store_true", help="also train the student on labels alone and compare")
     p.add_argument("--out", metavar="RUN_DIR", help="run folder for the student (default: runs/<teacher>-student-<time>)")
 
+    p = sub.add_parser("bench", help="measure training overhead, responsiveness, plotting, start-up and export speed")
+    p.add_argument("--quick", action="store_true", help="fewer repetitions (about two minutes on 2 CPU cores)")
+    p.add_argument("--json", metavar="PATH", help="also write every number, the machine and the settings as JSON")
+
     p = sub.add_parser("sample", help="generate text from a trained language model")
     p.add_argument("run_dir", help="run folder of a language model")
     p.add_argument("--prompt", default="", help="text to continue")
@@ -394,6 +398,19 @@ def cmd_distill(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from workbench.bench import describe_machine, format_table, run_benchmarks, write_json
+
+    results = run_benchmarks(quick=args.quick, progress=lambda text: print(text, file=sys.stderr, flush=True))
+    print(describe_machine(results))
+    print(format_table(results))
+    for piece, message in results.get("errors", {}).items():
+        print(f"workbench: error: benchmark {piece} failed: {message}", file=sys.stderr)
+    if args.json:
+        print(f"wrote {write_json(results, args.json)}")
+    return 1 if results.get("errors") else 0
+
+
 _COMMANDS = {
     "open": cmd_open,
     "presets": cmd_presets,
@@ -402,6 +419,7 @@ _COMMANDS = {
     "sample": cmd_sample,
     "export": cmd_export,
     "distill": cmd_distill,
+    "bench": cmd_bench,
 }
 
 
