@@ -17,16 +17,28 @@ is reported as a share of the run (a frame is counted once, with everything it c
 - set-up and finish: `Trainer._setup`, `Trainer._finish`, the run folder.
 
 The rest is the model's forward and backward passes, the optimizer and the DataLoader.
+
+A sampling profiler that hooks every Python call makes call-heavy code (the run writer's
+per-step work) look dearer than it is, so a second table accounts for the same costs by timing
+each piece alone: the run writer per step event, the state built at every epoch end and its
+in-memory copy (when validation improved), and the checkpoint files of a run (serialise, write,
+fsync: last.pt at the start; last.pt, best.pt and summary.json at the end), each set against the
+preset's step and epoch times measured with the hand loop.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import torch
 
-from benchmarks.train_throughput import FULL, PRESETS, engine_run, hand_loop_run, prepared_run
+from benchmarks.train_throughput import FULL, PRESETS, engine_run, fresh_model, hand_loop_run, prepared_run
 
 CATEGORIES: dict[str, tuple[str, ...]] = {
     "step events (RunWriter)": ("RunWriter.__call__", "StepEvent.__init__", "Trainer._emit"),
@@ -72,6 +84,65 @@ def profile(preset: str, epochs: int | None, rounds: int) -> dict[str, float]:
     return shares
 
 
+def _ms(fn: Callable[[], object], n: int = 20) -> float:
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1e3
+
+
+def account(preset: str, epochs: int | None) -> dict[str, float]:
+    """Shares of a run's wall time, from each engine cost timed alone (no profiler)."""
+    from workbench.training import RunWriter, Trainer
+    from workbench.training.checkpoint import serialize_checkpoint, snapshot, write_checkpoint_bytes
+    from workbench.training.events import StepEvent
+
+    prepared = prepared_run(preset, epochs)
+    settings = prepared.project.training
+    steps = -(-prepared.data.train_size // settings.batch_size)
+    hand_s = prepared.data.train_size * settings.epochs / max(hand_loop_run(prepared) for _ in range(3))
+    with tempfile.TemporaryDirectory(prefix="wb-bench-") as tmp:
+        writer = RunWriter(Path(tmp) / "run")
+        events = [StepEvent(i, 1, 0.5, 1e-3, 3e4, i * 1e-3) for i in range(1, 5001)]
+        t = time.perf_counter()
+        for event in events:
+            writer(event)
+        step_event_ms = (time.perf_counter() - t) / len(events) * 1e3
+        writer.close()
+        model = fresh_model(prepared)
+        trainer = Trainer(model, prepared.data, settings, loss=prepared.model.loss_name)
+        trainer._setup()  # noqa: SLF001 (the state needs the optimizer and loaders)
+        x, y = next(iter(trainer.loaders.train))
+        trainer._loss_fn(model(x), y).backward()  # noqa: SLF001
+        trainer.optimizer.step()  # the optimizer's state exists from the first step on
+        state_ms = _ms(trainer._state)  # noqa: SLF001
+        snapshot_ms = _ms(lambda: snapshot(trainer._state()))  # noqa: SLF001
+        payload = serialize_checkpoint(trainer._state())  # noqa: SLF001
+        file_ms = _ms(lambda: serialize_checkpoint(trainer._state())) + _ms(  # noqa: SLF001
+            lambda: write_checkpoint_bytes(Path(tmp) / "x.pt", payload), 10)
+    run_ms = hand_s * 1e3
+    return {
+        "step events (RunWriter)": steps * settings.epochs * step_event_ms / run_ms,
+        "epoch-end state + best copy": settings.epochs * snapshot_ms / run_ms,
+        "checkpoint files (4 writes)": 4 * file_ms / run_ms,
+        "engine overhead (sum)": (steps * settings.epochs * step_event_ms + settings.epochs * snapshot_ms
+                                  + 4 * file_ms) / run_ms,
+        "(state alone, ms)": state_ms,
+    }
+
+
+def _table(rows: dict[str, dict[str, float]], title: str) -> None:
+    names = list(next(iter(rows.values())))
+    print(f"| {title} | " + " | ".join(rows) + " |")
+    print("|---|" + "---:|" * len(rows))
+    for name in names:
+        cells = [f"{rows[k][name]:.2f}" if name.startswith("(") else f"{rows[k][name] * 100:.1f}%" for k in rows]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
@@ -79,12 +150,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    rows = {key: profile(preset, args.epochs or FULL[key][0], args.rounds) for key, preset in PRESETS.items()}
-    names = list(next(iter(rows.values())))
-    print("| share of the engine run | " + " | ".join(rows) + " |")
-    print("|---|" + "---:|" * len(rows))
-    for name in names:
-        print(f"| {name} | " + " | ".join(f"{rows[k][name] * 100:.1f}%" for k in rows) + " |")
+    epochs = {key: args.epochs or FULL[key][0] for key in PRESETS}
+    _table({key: profile(preset, epochs[key], args.rounds) for key, preset in PRESETS.items()},
+           "share of the engine run (pyinstrument)")
+    _table({key: account(preset, epochs[key]) for key, preset in PRESETS.items()},
+           "share of a run, each cost timed alone")
 
 
 if __name__ == "__main__":
