@@ -70,7 +70,7 @@ GOALS: tuple[Goal, ...] = (
     Goal("onnx_vs_torch_latency_ratio_batch1", "×"),
     Goal("int8_vs_fp32_latency_ratio", "×"),
     Goal("int8_vs_fp32_latency_ratio_batch256", "×"),
-    Goal("qt_none_refs_lost_per_void_call", "refs", "<=", 0),
+    Goal("qt_none_refs_lost_per_void_call", "refs"),
     Goal("train_throughput_ratio_cuda", "×", ">=", 0.98),
 )
 # The keys the issue asks for on every machine (the CUDA ones only where there is a GPU).
