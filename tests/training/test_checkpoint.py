@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from workbench.errors import ProjectFileError
-from workbench.training.checkpoint import FORMAT_VERSION, load_checkpoint, save_checkpoint
+from workbench.training.checkpoint import FORMAT_VERSION, copy_checkpoint, load_checkpoint, save_checkpoint
 from workbench.training.rng import capture_rng_state, restore_rng_state, seed_everything
 from workbench.training.settings import TrainSettings
 
@@ -47,6 +47,28 @@ def test_overwrite_is_atomic_replace(tmp_path: Path) -> None:
     save_checkpoint(path, second)
     assert load_checkpoint(path)["global_step"] == 9
     assert sorted(p.name for p in tmp_path.iterdir()) == ["last.pt"]
+
+
+def test_a_copy_keeps_its_contents_when_the_source_is_replaced(tmp_path: Path) -> None:
+    last = save_checkpoint(tmp_path / "last.pt", _state())
+    best = copy_checkpoint(last, tmp_path / "best.pt")
+    assert best.read_bytes() == last.read_bytes()
+    later = _state()
+    later["global_step"] = 9
+    save_checkpoint(last, later)  # the next epoch's last.pt
+    assert load_checkpoint(best)["global_step"] == 4 and load_checkpoint(last)["global_step"] == 9
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.pt", "last.pt"]  # no link left over
+
+
+def test_a_copy_without_hard_links_writes_the_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_links(*_args: object) -> None:
+        raise OSError("hard links are not supported here")
+
+    last = save_checkpoint(tmp_path / "last.pt", _state())
+    monkeypatch.setattr("os.link", no_links)
+    best = copy_checkpoint(last, tmp_path / "best.pt")
+    assert best.read_bytes() == last.read_bytes() and best.stat().st_nlink == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.pt", "last.pt"]
 
 
 def test_rng_capture_and_restore() -> None:

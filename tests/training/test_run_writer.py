@@ -10,7 +10,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from workbench.files import finite_json
 from workbench.training import EpochEvent, FinishedEvent, RunWriter, StepEvent, Trainer, TrainSettings
+from workbench.training.run_writer import step_line
 
 FAST = TrainSettings(epochs=2, batch_size=16, lr=0.01, device="cpu")
 
@@ -56,6 +58,15 @@ def test_flushes_at_epoch_end_and_writes_strict_json(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "summary.json").read_text(encoding="utf-8")) == {
         "val_loss": None, "status": "finished"}
     assert [p.name for p in sorted(tmp_path.iterdir())] == ["metrics.jsonl", "summary.json"]
+
+
+def test_step_lines_are_what_json_dumps_writes() -> None:
+    events = [StepEvent(1, 1, 0.123456789, 1e-05, 1234.5, 0.5), StepEvent(10**9, 3, 1e300, 5e-324, 0.0, 2.0),
+              StepEvent(2, 1, 2.0, 0.1, math.inf, 0.1)]  # a non-finite number: null
+    for event in events:
+        line = step_line(event)
+        assert line.endswith("\n") and json.loads(line) == finite_json(event.to_dict())
+    assert json.loads(step_line(events[2]))["samples_per_s"] is None
 
 
 def test_resumed_run_appends(make_regression, tmp_path: Path) -> None:

@@ -39,8 +39,9 @@ class GraphModule(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         values = {self.input_name: x}
+        modules = self._modules  # a dict lookup per layer: get_submodule's path walk costs more
         for name, sources in self.plan:
-            values[name] = self.get_submodule(name)(*(values[s] for s in sources))
+            values[name] = modules[name](*(values[s] for s in sources))
         return values[self.output_name]
 
     def example_input(self, batch: int = 2) -> torch.Tensor:

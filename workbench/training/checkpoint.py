@@ -50,11 +50,31 @@ def serialize_checkpoint(state: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
-def write_checkpoint_bytes(path: str | os.PathLike[str], payload: bytes) -> Path:
-    """Atomically replace `path` with a serialised checkpoint."""
-    written = write_bytes_atomic(path, payload)
+def write_checkpoint_bytes(path: str | os.PathLike[str], payload: bytes, durable: bool = True) -> Path:
+    """Atomically replace `path` with a serialised checkpoint (`durable`: see write_bytes_atomic)."""
+    written = write_bytes_atomic(path, payload, durable=durable)
     log.debug("wrote checkpoint %s", written)
     return written
+
+
+def copy_checkpoint(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> Path:
+    """Atomically make `target` a copy of the checkpoint file `source`.
+
+    A hard link where the file system has them: no second write or fsync of the same bytes.
+    Safe because checkpoints are only ever replaced by renaming a new file over them, never
+    rewritten in place: when `source` is next replaced, `target` keeps the old contents.
+    """
+    source, target = Path(source), Path(target)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.link")
+    try:
+        tmp.unlink(missing_ok=True)
+        os.link(source, tmp)
+        os.replace(tmp, target)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        return write_checkpoint_bytes(target, source.read_bytes())
+    log.debug("linked checkpoint %s -> %s", target, source)
+    return target
 
 
 def snapshot(obj: Any) -> Any:

@@ -39,6 +39,7 @@ from workbench.data.bundle import DataBundle
 from workbench.errors import ProjectFileError, TrainingError, WorkbenchError
 from workbench.training import distributed as dist_ops
 from workbench.training.checkpoint import (
+    copy_checkpoint,
     load_checkpoint,
     save_checkpoint,
     serialize_checkpoint,
@@ -222,8 +223,11 @@ class Trainer:
         elif self.checkpoint_dir is not None:
             try:
                 # The untrained state is the first "last good state": a run that fails in its
-                # first epoch still leaves a loadable last.pt.
-                self._save(LAST_NAME)
+                # first epoch still leaves a loadable last.pt. Not fsynced: losing it to a power
+                # cut loses nothing (it is the seed's initial weights), and the first epoch of a
+                # small model is shorter than an fsync on a busy disk.
+                write_checkpoint_bytes(self.checkpoint_dir / LAST_NAME, serialize_checkpoint(self._state()),
+                                       durable=False)
             except Exception as exc:
                 _log_unless_user_error(exc, "cannot write the first checkpoint")
                 return self._fail(f"cannot write checkpoints to {self.checkpoint_dir}: {_describe(exc)}",
@@ -496,12 +500,13 @@ class Trainer:
         patience = self.settings.early_stopping_patience
         early_stop = patience is not None and val_loss is not None and self._bad_epochs >= patience
         if self.checkpoint_dir is not None:
-            state = self._state()
+            # The full state is built only when it is written or kept: on a small model an epoch
+            # lasts milliseconds and copying state dicts every epoch would show in the throughput.
             due = time.perf_counter() - self._last_write >= self.checkpoint_every_s
             if due or early_stop or epoch >= self.settings.epochs:
-                self._write_checkpoints(state, improved)
+                self._write_checkpoints(self._state(), improved)
             elif improved:
-                self._pending_best = snapshot(state)
+                self._pending_best = snapshot(self._state())
         assert self.optimizer is not None
         train_loss = self._last_train_loss if self._last_train_loss is not None else math.nan
         self._emit(EpochEvent(epoch, train_loss, val_loss, dict(metrics),
@@ -516,10 +521,9 @@ class Trainer:
         """last.pt from `state`; best.pt from it too when it is the best, else any best state
         that was kept in memory since the last write. One serialisation per state."""
         assert self.checkpoint_dir is not None
-        payload = serialize_checkpoint(state)
-        write_checkpoint_bytes(self.checkpoint_dir / LAST_NAME, payload)
+        last = write_checkpoint_bytes(self.checkpoint_dir / LAST_NAME, serialize_checkpoint(state))
         if improved:
-            write_checkpoint_bytes(self.checkpoint_dir / BEST_NAME, payload)
+            copy_checkpoint(last, self.checkpoint_dir / BEST_NAME)
         elif self._pending_best is not None:
             save_checkpoint(self.checkpoint_dir / BEST_NAME, self._pending_best)
         self._pending_best = None

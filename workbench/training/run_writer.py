@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import time
 from pathlib import Path
@@ -24,6 +25,22 @@ log = logging.getLogger(__name__)
 
 METRICS_NAME = "metrics.jsonl"
 SUMMARY_NAME = "summary.json"
+
+_isfinite = math.isfinite
+
+
+def step_line(event: StepEvent) -> str:
+    """The step's JSON line, the same as json.dumps(event.to_dict()) gives.
+
+    Written at every optimizer step, so formatted directly (~2.5x cheaper than json.dumps); a
+    float's repr is valid JSON when it is finite, and the rare non-finite value takes the
+    general path, which writes null.
+    """
+    loss, lr, speed, elapsed = event.loss, event.lr, event.samples_per_s, event.elapsed_s
+    if not (_isfinite(loss) and _isfinite(lr) and _isfinite(speed) and _isfinite(elapsed)):
+        return json.dumps(finite_json(event.to_dict()), allow_nan=False) + "\n"
+    return (f'{{"kind": "step", "step": {event.step:d}, "epoch": {event.epoch:d}, "loss": {float(loss)!r}, '
+            f'"lr": {float(lr)!r}, "samples_per_s": {float(speed)!r}, "elapsed_s": {float(elapsed)!r}}}\n')
 
 
 class RunWriter:
@@ -42,8 +59,11 @@ class RunWriter:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             # Append: a resumed run continues the same file.
             self._file = open(self.metrics_path, "a", encoding="utf-8")
-        self._file.write(json.dumps(finite_json(event.to_dict()), allow_nan=False))
-        self._file.write("\n")
+        if isinstance(event, StepEvent):
+            self._file.write(step_line(event))
+        else:
+            self._file.write(json.dumps(finite_json(event.to_dict()), allow_nan=False))
+            self._file.write("\n")
         if isinstance(event, EpochEvent):
             self._file.flush()
             self._flushed_at = time.monotonic()
