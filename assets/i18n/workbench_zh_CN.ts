@@ -172,6 +172,149 @@
     </message>
 </context>
 <context>
+    <name>DataPreviewDialog</name>
+    <message>
+        <source>Data preview</source>
+        <translation>数据预览</translation>
+    </message>
+    <message>
+        <source>Classes</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Class</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Train</source>
+        <translation>训练</translation>
+    </message>
+    <message>
+        <source>Validation</source>
+        <translation>验证</translation>
+    </message>
+    <message>
+        <source>Share</source>
+        <translation>占比</translation>
+    </message>
+    <message>
+        <source>Warnings</source>
+        <translation>警告</translation>
+    </message>
+    <message>
+        <source>Fix the data, then press Reload. The project's settings are unchanged.</source>
+        <translation>修正数据后按“重新加载”。项目的设置没有改变。</translation>
+    </message>
+    <message>
+        <source>Reload</source>
+        <translation>重新加载</translation>
+    </message>
+    <message>
+        <source>Read the data again (after fixing the file)</source>
+        <translation>重新读取数据（在修正文件之后）</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Loading %1…</source>
+        <translation>正在加载 %1…</translation>
+    </message>
+    <message>
+        <source>The preview stopped without a result.</source>
+        <translation>预览未产生结果就停止了。</translation>
+    </message>
+    <message>
+        <source>Cannot read the data of %1</source>
+        <translation>无法读取 %1 的数据</translation>
+    </message>
+    <message>
+        <source>windows</source>
+        <translation>窗口</translation>
+    </message>
+    <message>
+        <source>samples</source>
+        <translation>样本</translation>
+    </message>
+    <message>
+        <source>%1 training / %2 validation %3</source>
+        <translation>训练 %1 / 验证 %2（%3）</translation>
+    </message>
+    <message>
+        <source>classification, %1 classes</source>
+        <translation>分类，%1 个类别</translation>
+    </message>
+    <message>
+        <source>regression</source>
+        <translation>回归</translation>
+    </message>
+    <message>
+        <source>target from %1 to %2</source>
+        <translation>目标值从 %1 到 %2</translation>
+    </message>
+    <message>
+        <source>language model, %1 distinct characters</source>
+        <translation>语言模型，%1 个不同字符</translation>
+    </message>
+    <message>
+        <source>input %1</source>
+        <translation>输入 %1</translation>
+    </message>
+    <message>
+        <source>No problems found</source>
+        <translation>未发现问题</translation>
+    </message>
+    <message>
+        <source>First rows of the file</source>
+        <translation>文件的前几行</translation>
+    </message>
+    <message>
+        <source>First training rows</source>
+        <translation>训练集的前几行</translation>
+    </message>
+    <message>
+        <source>Training images by class</source>
+        <translation>按类别显示的训练图像</translation>
+    </message>
+    <message>
+        <source>Training images of the first %1 of %2 classes</source>
+        <translation>前 %1 个类别（共 %2 个）的训练图像</translation>
+    </message>
+    <message>
+        <source>Beginning of the text (%1 characters)</source>
+        <translation>文本开头（%1 个字符）</translation>
+    </message>
+    <message>
+        <source>Sample</source>
+        <translation>样本</translation>
+    </message>
+    <message>
+        <source>No sample view for inputs of shape %1.</source>
+        <translation>形状为 %1 的输入没有样本视图。</translation>
+    </message>
+    <message>
+        <source>target</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <source>constant</source>
+        <translation>常量</translation>
+    </message>
+    <message>
+        <source>The same value in every row: it carries no information</source>
+        <translation>每一行的值都相同：不含任何信息</translation>
+    </message>
+    <message>
+        <source>Line in the file</source>
+        <translation>文件中的行号</translation>
+    </message>
+    <message>
+        <source>class %1 · %2×%3 pixels</source>
+        <translation>类别 %1 · %2×%3 像素</translation>
+    </message>
+</context>
+<context>
     <name>EditActions</name>
     <message>
         <source>Cut %1 layers</source>
@@ -899,6 +1042,14 @@ then drag from an output port to an input port to connect them.</source>
 </context>
 <context>
     <name>RunSettingsForm</name>
+    <message>
+        <source>Preview data…</source>
+        <translation>预览数据…</translation>
+    </message>
+    <message>
+        <source>See the data before training: sizes, classes, a sample, and problems such as class imbalance</source>
+        <translation>训练前查看数据：规模、类别、样本，以及类别不平衡等问题</translation>
+    </message>
     <message>
         <source>Data</source>
         <translation>数据</translation>

@@ -154,6 +154,13 @@ def _column(table: Table, j: int) -> Column:
 
 
 def load_csv(spec: DatasetSpec, path: Path, base_dir: Path | None = None) -> DataBundle:
+    """The table as a bundle: split, filled, one-hot encoded and standardised on train rows."""
+    return load_csv_table(spec, path)[0]
+
+
+def load_csv_table(spec: DatasetSpec, path: Path) -> tuple[DataBundle, Table]:
+    """The bundle and the parsed table it came from (cells as text, as in the file), so that a
+    preview shows the user's own rows without reading and parsing the file a second time."""
     where = f"CSV file {path}"
     opts = Options(spec.options, where)
     target_opt = opts.str("target", None)
@@ -291,4 +298,4 @@ def load_csv(spec: DatasetSpec, path: Path, base_dir: Path | None = None) -> Dat
     stats.update(mean=means, std=stds)
     bundle.normalization = stats
     log.info("%s: target %r -> %s; features %s", where, target_name, task, feature_names)
-    return bundle
+    return bundle, table

@@ -1,8 +1,9 @@
 """The documentation screenshots, made reproducibly: `python -m workbench.gui.screenshots docs/`.
 
 Each picture is one state of the newcomer's path through the app (start page, a preset open with
-a layer selected, a shape error and its reason, a refused connection, the dark theme). Works under
-Xvfb or with QT_QPA_PLATFORM=offscreen; every window is rendered at 1440×900.
+a layer selected, a shape error and its reason, a refused connection, the dark theme, the Data
+preview of the digits and of a CSV file with warnings). Works under Xvfb or with
+QT_QPA_PLATFORM=offscreen; every main window is rendered at 1440×900, a dialog at its own size.
 """
 
 from __future__ import annotations
@@ -13,9 +14,13 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QSize, Qt
 from PySide6.QtWidgets import QApplication
+
+if TYPE_CHECKING:
+    from workbench.data import DatasetSpec
 
 SIZE = QSize(1440, 900)
 
@@ -121,12 +126,61 @@ def dark(out: Path) -> None:
     _save(window, out / "editor-dark.png")
 
 
+def _preview_shot(spec: DatasetSpec, base_dir: Path | None, path: Path) -> None:
+    """The Data preview dialog alone, at its own size, once its data has loaded."""
+    from PySide6.QtCore import QEventLoop
+
+    from workbench.gui import theme
+    from workbench.gui.app import ensure_app
+    from workbench.gui.data_dialog import DataPreviewDialog
+
+    theme.apply_theme(ensure_app(), "light")
+    dialog = DataPreviewDialog()
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    loop = QEventLoop()
+    dialog.preview_finished.connect(lambda _outcome: loop.quit())
+    dialog.show_spec(spec, base_dir)
+    dialog.show()
+    loop.exec()  # the result arrives through this loop, so it cannot come before exec()
+    for _ in range(4):
+        QApplication.processEvents()
+    dialog.grab().save(str(path), "PNG")
+    dialog.close()
+    print(path)
+
+
+def data_preview(out: Path) -> None:
+    from workbench.data import DatasetSpec
+
+    _preview_shot(DatasetSpec("digits"), None, out / "data-preview.png")
+
+
+def data_preview_table(out: Path) -> None:
+    """A made-up sensor log, written here: a constant column and a rare class, so both warnings show."""
+    import numpy as np
+
+    from workbench.data import DatasetSpec
+
+    rng = np.random.default_rng(7)
+    lines = ["temperature,humidity,site,firmware,status"]
+    for i in range(240):
+        fault = i % 12 == 5  # 20 faults in 240 rows: the imbalance the preview should flag
+        temp = rng.normal(71.0 if fault else 64.0, 3.0)
+        lines.append(f"{temp:.1f},{rng.uniform(30, 60):.0f},{['north', 'south', 'east'][i % 3]},v2.1,"
+                     f"{'fault' if fault else 'ok'}")
+    folder = Path(tempfile.mkdtemp(prefix="workbench-shots-data-"))
+    (folder / "sensors.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _preview_shot(DatasetSpec("csv", "sensors.csv"), folder, out / "data-preview-table.png")
+
+
 SHOTS: dict[str, Callable[[Path], None]] = {
     "start-page": start_page,
     "editor": editor,
     "shape-error": shape_error,
     "connect-refused": connect_refused,
     "editor-dark": dark,
+    "data-preview": data_preview,
+    "data-preview-table": data_preview_table,
 }
 
 

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -154,6 +155,13 @@ class RunSettingsForm(QWidget):
                   lambda: self.tr("Share of the samples held out to measure the model (not trained on)"))
         self._row(data_form, lambda: self.tr("Split seed"), self.split_seed,
                   lambda: self.tr("Decides which samples are held out; change it to reshuffle the split"))
+        self.preview_button = QPushButton()
+        self.preview_button.clicked.connect(self.preview_data)
+        self.data_dialog: QWidget | None = None  # the Data preview, made on first use and reused
+        data_form.addRow(self.preview_button)
+        self._texts.append((self.preview_button, lambda: self.tr("Preview data…")))
+        self._tips.append((self.preview_button, lambda: self.tr(
+            "See the data before training: sizes, classes, a sample, and problems such as class imbalance")))
         data_form.addRow(self.fit_data)
         self._tips.append((self.fit_data, lambda: self.tr(
             "Set the Input's shape, the last Linear's outputs and Embedding sizes from the data for this run "
@@ -523,6 +531,26 @@ class RunSettingsForm(QWidget):
         if path:
             self.path.setText(path)
             self._set_dataset("path", path)
+
+    def preview_data(self) -> None:
+        """Open the Data preview for the project's dataset (relative paths from the project's folder)."""
+        if self.session is None:
+            return
+        # A path typed but not yet confirmed (no Enter, focus still in the box) is what the user means.
+        if self.path.isEnabled():
+            self._set_dataset("path", self.path.text().strip() or None)
+        from workbench.gui.data_dialog import DataPreviewDialog  # imports torch: on first use, on this thread
+
+        if not isinstance(self.data_dialog, DataPreviewDialog):
+            self.data_dialog = DataPreviewDialog(self)
+            # Reload shows the project's dataset as it is then (the settings may change meanwhile).
+            self.data_dialog.spec_provider = lambda: None if self.session is None else (
+                self.session.project.dataset, self.session.project.base_dir)
+        project = self.session.project
+        self.data_dialog.show_spec(project.dataset, project.base_dir)
+        self.data_dialog.show()
+        self.data_dialog.raise_()
+        self.data_dialog.activateWindow()
 
     # ----- devices ---------------------------------------------------------------------------
 
