@@ -42,6 +42,11 @@ class Project:
     def base_dir(self) -> Path | None:
         return self.path.parent if self.path else None
 
+    @property
+    def runs_dir(self) -> Path:
+        """Where its runs go: runs/ beside the project file (or in the working folder)."""
+        return (self.base_dir or Path.cwd()) / "runs"
+
     def to_dict(self) -> dict[str, Any]:
         return project_to_dict(self)
 

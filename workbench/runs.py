@@ -167,12 +167,12 @@ def prepare_run(project: Project, overrides: dict[str, Any] | None = None, data:
 
 def default_run_dir(project: Project) -> Path:
     """runs/<project>-<time> beside the project file (or in the working folder)."""
-    base = project.base_dir or Path.cwd()
+    runs = project.runs_dir
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    candidate = base / "runs" / f"{project.name}-{stamp}"
+    candidate = runs / f"{project.name}-{stamp}"
     n = 2
     while candidate.exists():
-        candidate = base / "runs" / f"{project.name}-{stamp}-{n}"
+        candidate = runs / f"{project.name}-{stamp}-{n}"
         n += 1
     return candidate
 

@@ -12,7 +12,6 @@ from typing import Any, Literal
 import numpy as np
 
 from workbench.data.bundle import DataBundle, DatasetSpec
-from workbench.data.datasets import AugmentedImageDataset, tensor_dataset
 from workbench.data.splits import apply_channel_stats, channel_stats, feature_stats, split_indices
 from workbench.errors import DataError
 
@@ -77,6 +76,8 @@ def assemble(
     and is standardised per column on train (stored as target_mean / target_std).
     `augment` = (flip, shift) wraps the train part in an AugmentedImageDataset.
     """
+    from workbench.data.datasets import AugmentedImageDataset, tensor_dataset  # torch: only when data is loaded
+
     if val is None:
         stratify = y if task == "classification" else None
         tr, va = split_indices(len(x), spec.val_fraction, spec.seed, where, stratify=stratify)

@@ -18,7 +18,7 @@ import numpy as np
 from workbench.data.assemble import assemble
 from workbench.data.bundle import DataBundle, DatasetSpec
 from workbench.data.options import Options
-from workbench.data.text import DEFAULT_SEQ_LEN, load_builtin_text
+from workbench.data.options import DEFAULT_SEQ_LEN
 from workbench.errors import DataError
 
 
@@ -130,6 +130,12 @@ def load_regression_bundle(spec: DatasetSpec) -> DataBundle:
     )
 
 
+def _load_builtin_text(spec: DatasetSpec) -> DataBundle:
+    from workbench.data.text import load_builtin_text  # torch: only when the text set is loaded
+
+    return load_builtin_text(spec)
+
+
 @dataclass(frozen=True)
 class BuiltinInfo:
     """One entry of the built-in catalogue, shown by the CLI and the GUI."""
@@ -164,6 +170,6 @@ BUILTINS: dict[str, BuiltinInfo] = {
                     {"samples": 2000, "features": 10, "noise": 1.0, "data_seed": 0}),
         BuiltinInfo("text", "language_model",
                     "Character-level text: source of 29 Python standard-library modules (1.4 MB)",
-                    (DEFAULT_SEQ_LEN,), load_builtin_text, {"seq_len": DEFAULT_SEQ_LEN}),
+                    (DEFAULT_SEQ_LEN,), _load_builtin_text, {"seq_len": DEFAULT_SEQ_LEN}),
     ]
 }

@@ -19,26 +19,31 @@ from workbench.errors import DataError
 log = logging.getLogger(__name__)
 
 
-def _readers() -> dict[str, tuple[str, str, Callable[[DatasetSpec, Path, Path | None], DataBundle]]]:
-    """Reader name -> (what path points at, description, loader). Imported lazily so that
-    loading a built-in set does not import every file format."""
-    from workbench.data.arrays import load_npz
-    from workbench.data.idx import load_idx
-    from workbench.data.images import load_image_folder
-    from workbench.data.tabular import load_csv
-    from workbench.data.text import load_textfile
+# Reader name -> (what path points at, description, "module:loader"). The loaders (and torch
+# with them) are imported when data is loaded, not when the readers are listed (the GUI's
+# data-source menu is filled while the window is built).
+_READERS: dict[str, tuple[str, str, str]] = {
+    "csv": ("file", "CSV/TSV table: one row per sample, a target column", "workbench.data.tabular:load_csv"),
+    "images": ("folder", "Image folder with one sub-folder per class (PNG, BMP, JPEG)",
+               "workbench.data.images:load_image_folder"),
+    "npz": ("file", "NumPy .npz with arrays X and y (optionally X_val, y_val), or a .npy",
+            "workbench.data.arrays:load_npz"),
+    "textfile": ("file", "Any UTF-8 text file, for a character-level language model",
+                 "workbench.data.text:load_textfile"),
+    "idx": ("file", "MNIST-style IDX images file (optionally .gz) plus a labels file",
+            "workbench.data.idx:load_idx"),
+}
 
-    return {
-        "csv": ("file", "CSV/TSV table: one row per sample, a target column", load_csv),
-        "images": ("folder", "Image folder with one sub-folder per class (PNG, BMP, JPEG)",
-                   load_image_folder),
-        "npz": ("file", "NumPy .npz with arrays X and y (optionally X_val, y_val), or a .npy",
-                load_npz),
-        "textfile": ("file", "Any UTF-8 text file, for a character-level language model",
-                     load_textfile),
-        "idx": ("file", "MNIST-style IDX images file (optionally .gz) plus a labels file",
-                load_idx),
-    }
+
+def _readers() -> dict[str, tuple[str, str, Callable[[DatasetSpec, Path, Path | None], DataBundle]]]:
+    """Reader name -> (what path points at, description, loader); imports every reader."""
+    import importlib
+
+    readers = {}
+    for name, (kind, description, target) in _READERS.items():
+        module, _, function = target.partition(":")
+        readers[name] = (kind, description, getattr(importlib.import_module(module), function))
+    return readers
 
 
 READER_NAMES = ("csv", "images", "npz", "textfile", "idx")
@@ -52,7 +57,7 @@ def list_builtin_datasets() -> list[dict[str, Any]]:
 def list_readers() -> list[dict[str, str]]:
     """Readers for user data: name, what `path` points at (file or folder), description."""
     return [{"name": name, "path": kind, "description": desc}
-            for name, (kind, desc, _) in _readers().items()]
+            for name, (kind, desc, _) in _READERS.items()]
 
 
 def load_dataset(spec: DatasetSpec, base_dir: Path | None = None) -> DataBundle:

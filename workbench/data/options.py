@@ -13,6 +13,8 @@ from typing import Any
 
 from workbench.errors import DataError
 
+DEFAULT_SEQ_LEN = 64  # the text sets' window length (tokens) when the project does not say
+
 
 class Options:
     """A checked view of one reader's options; `where` names the source in messages."""

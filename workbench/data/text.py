@@ -16,14 +16,13 @@ import torch
 from torch.utils.data import Dataset
 
 from workbench.data.bundle import DataBundle, DatasetSpec
-from workbench.data.options import Options
+from workbench.data.options import DEFAULT_SEQ_LEN, Options
 from workbench.data.paths import read_bytes
 from workbench.data.splits import check_val_fraction
 from workbench.errors import DataError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SEQ_LEN = 64
 CORPUS_FILE = "python_stdlib.txt"
 
 

@@ -7,8 +7,11 @@ the core reads between steps (it then removes its partial files), and the dialog
 thread only after the thread's own `finished`. When it is done the report's table is shown with
 the recommended (★) and best trade-off (◆) rows highlighted.
 
-`workbench.export` (and with it torch, onnx, onnxruntime) is imported by the worker, in its
-thread: opening the dialog stays instant.
+`workbench.export` (and with it torch, onnx, onnxruntime, onnxscript) is imported when an export
+starts, not when the dialog opens, so that opening it stays instant; it is imported on the GUI
+thread (`workbench.gui.preload.ensure_imported`, with a busy cursor) just before the worker's
+thread starts, because a first import of those packages in a worker thread can stall in PySide6's
+import hook.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from PySide6.QtWidgets import (
 from workbench.errors import WorkbenchError
 from workbench.gui import theme
 from workbench.gui.export_runs import RunEntry, default_output_folder, find_runs, read_run, run_problem, runs_folder
+from workbench.gui.preload import EXPORT_MODULES, ensure_imported
 
 if TYPE_CHECKING:
     from workbench.export.report import ExportReport
@@ -514,6 +518,9 @@ class ExportDialog(QDialog):
         self.step_label.setText(self.tr("Loading the run…"))
         self.progress_widget.show()
 
+        # The worker's imports, here on the GUI thread (see the module docstring); a package
+        # that fails to import is reported by the worker, in the dialog's words.
+        ensure_imported(*EXPORT_MODULES)
         worker = ExportWorker(run, out, self.options())
         thread = QThread()  # no parent: the dialog keeps it, and lets go only after its `finished`
         thread.setObjectName("export")

@@ -6,6 +6,7 @@ Project files (open, save, autosave, recovery) are in `file_actions`, edits of t
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +37,7 @@ from workbench.gui.file_actions import FileActions, blank_project
 from workbench.gui.i18n import install_language
 from workbench.gui.inspector import Inspector
 from workbench.gui.palette import Palette
+from workbench.gui.preload import after_first_paint
 from workbench.gui.problems import ProblemsPanel
 from workbench.gui.session import EditorSession
 from workbench.gui.settings import Settings, blocks_path
@@ -386,8 +388,8 @@ class MainWindow(FileActions, EditActions, QMainWindow):
         self.training.set_session(None)
         self.zoom_label.setText("")
         self.start_page.set_recent(self.settings.recent_files())
-        if not self.start_page.cards:
-            QTimer.singleShot(0, self.load_presets)
+        if not self.start_page.cards or any(card.entry.parameters is None for card in self.start_page.cards):
+            QTimer.singleShot(0, self._load_presets_when_shown)
         for action in self.project_actions:
             action.setEnabled(False)
         self._update_title()
@@ -411,22 +413,61 @@ class MainWindow(FileActions, EditActions, QMainWindow):
         for action in self.project_actions:
             action.setEnabled(True)
 
-    def load_presets(self) -> None:
-        """Fill the start page's gallery (the first call imports the layer library)."""
+    def load_presets(self, parameters: bool = True) -> None:
+        """Fill the start page's gallery; with `parameters` False, without the parameter counts
+        (which build every network: torch), to be filled in by `fill_preset_parameters`."""
         from workbench import presets
 
         key = tuple((str(p), p.stat().st_mtime_ns) for p in presets.preset_paths())
         if _preset_cache.get("key") != key:
             _preset_cache["key"], _preset_cache["entries"] = key, self._read_presets()
+        if parameters:
+            self._count_preset_parameters()
         self.start_page.set_presets(list(_preset_cache["entries"]))
+
+    def _load_presets_when_shown(self) -> None:
+        # The automatic fill, queued by show_start_page. A project opened meanwhile (`workbench
+        # open NAME` opens it before the first paint) leaves the gallery for later: reading the
+        # presets is then start-up time spent on a page nobody sees.
+        if self.stack.currentWidget() is not self.start_page:
+            return
+        if not self.start_page.cards:
+            self.load_presets(parameters=False)
+        if any(card.entry.parameters is None for card in self.start_page.cards):
+            # The cards are up without their counts; counting needs torch (~1.4 s): after the paint.
+            after_first_paint(self, self.fill_preset_parameters)
+
+    def fill_preset_parameters(self) -> None:
+        """Put the parameter counts on the gallery's cards (imports torch the first time)."""
+        if self.stack.currentWidget() is not self.start_page:
+            return  # show_start_page queues this again when the page comes back
+        self._count_preset_parameters()
+        self.start_page.set_parameters({e.name: e.parameters for e in _preset_cache.get("entries", [])
+                                        if e.parameters is not None})
+
+    @staticmethod
+    def _count_preset_parameters() -> None:
+        from workbench import presets
+
+        entries: list[PresetEntry] = _preset_cache.get("entries", [])
+        counted = []
+        for entry in entries:
+            if entry.parameters is None:
+                try:
+                    entry = dataclasses.replace(entry, parameters=presets.parameter_count(entry.graph))
+                except WorkbenchError as exc:
+                    log.warning("preset %s cannot be built: %s", entry.name, exc)
+            counted.append(entry)
+        _preset_cache["entries"] = counted
 
     @staticmethod
     def _read_presets() -> list[PresetEntry]:
+        """The gallery's entries without parameter counts (no torch)."""
         from workbench import presets
 
         entries = []
         try:
-            infos = presets.list_presets()
+            infos = presets.list_presets(parameters=False)
         except WorkbenchError as exc:
             log.warning("presets cannot be listed: %s", exc)
             infos = []

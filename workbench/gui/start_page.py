@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +39,7 @@ class PresetEntry:
     task: str
     dataset: str
     description: str
-    parameters: int
+    parameters: int | None  # None until counted: counting builds the network (torch), after the first paint
     graph: Graph
 
 
@@ -129,7 +131,7 @@ class PresetCard(QFrame):
         e = self.entry
         self.meta.setText(
             self.tr("%1 · %2 data · %3 params")
-            .replace("%1", task_label(e.task)).replace("%2", e.dataset).replace("%3", count_label(e.parameters))
+            .replace("%1", task_label(e.task)).replace("%2", e.dataset).replace("%3", count_label(e.parameters) if e.parameters is not None else "…")
         )
         self.setToolTip(self.tr("Open the preset “%1”").replace("%1", e.title))
         self.meta.setStyleSheet(f"color: {theme.colors().text_dim.name()};")
@@ -263,6 +265,13 @@ class StartPage(QWidget):
         self.loading.setVisible(not entries)
         self._columns = 0
         self._relayout()
+
+    def set_parameters(self, counts: Mapping[str, int]) -> None:
+        """Show the parameter counts of the cards named in `counts` (they were drawn without)."""
+        for card in self.cards:
+            if card.entry.name in counts:
+                card.entry = dataclasses.replace(card.entry, parameters=counts[card.entry.name])
+                card.retranslate()
 
     def set_recent(self, paths: list[str]) -> None:
         self._recent = list(paths)

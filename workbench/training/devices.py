@@ -3,6 +3,10 @@
 The names are the ones a project file stores ("auto", "cpu", "cuda", "cuda:1", "mps"); a name
 that this machine cannot honour raises DeviceError listing what it does have, because a project
 made on a GPU workstation is often opened on a laptop.
+
+torch is imported inside the functions, not at module level: the GUI imports this module (for
+`DeviceInfo`) while the main window is built, and a module-level `import torch` there cost ~1.4 s
+of start-up before the window could appear.
 """
 
 from __future__ import annotations
@@ -11,10 +15,12 @@ import logging
 import os
 import platform
 from dataclasses import dataclass
-
-import torch
+from typing import TYPE_CHECKING
 
 from workbench.errors import DeviceError
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +42,8 @@ class DeviceInfo:
 
 
 def _cpu_name() -> str:
+    import torch
+
     name = ""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
@@ -68,12 +76,16 @@ def _cpu_memory() -> tuple[int | None, int | None]:
 
 
 def _mps_available() -> bool:
+    import torch
+
     mps = getattr(torch.backends, "mps", None)
     return bool(mps is not None and mps.is_available())
 
 
 def list_devices() -> list[DeviceInfo]:
     """Every device training can use here, CPU first."""
+    import torch
+
     total, free = _cpu_memory()
     devices = [DeviceInfo("cpu", _cpu_name(), total, free)]
     if torch.cuda.is_available():
@@ -103,6 +115,8 @@ def _unavailable(name: str, why: str) -> DeviceError:
 
 def resolve_device(name: str = "auto") -> torch.device:
     """`auto` picks CUDA, then MPS, then CPU; anything named must exist or DeviceError."""
+    import torch
+
     name = name.strip().lower()
     if name == "auto":
         if torch.cuda.is_available():

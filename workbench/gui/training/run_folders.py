@@ -70,9 +70,7 @@ def display_name(path: Path, project_name: str | None, today: str | None = None)
 
 def runs_root(project: Project) -> Path:
     """The folder new runs of `project` go into (the parent of `default_run_dir`)."""
-    from workbench.runs import default_run_dir
-
-    return default_run_dir(project).parent
+    return project.runs_dir
 
 
 def read_run_info(folder: Path) -> RunInfo | None:

@@ -36,6 +36,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from workbench.errors import WorkbenchError
+from workbench.gui.preload import TRAINING_MODULES, ensure_imported
 from workbench.project import Project
 from workbench.training.events import StepEvent
 
@@ -77,14 +78,20 @@ def _alive(thread: QThread) -> bool:
         return False
 
 
-def make_thread(worker: QObject, entry: Callable[[], None], name: str) -> QThread:
+def make_thread(worker: QObject, entry: Callable[[], None], name: str,
+                preload: tuple[str, ...] = TRAINING_MODULES) -> QThread:
     """A QThread (not started yet) that runs `entry`, a slot of `worker`, once started.
 
     `entry` must be a bound method of `worker`: connected to `started`, it then runs in the new
     thread (a plain function would be called in the GUI thread). Each worker's entry ends by
     quitting its own thread, so the thread finishes even while the GUI thread is blocked waiting
     for it (closing the window).
+
+    Call it on the GUI thread: it first imports `preload` there (torch, the engine, the data
+    loaders...), because a first import of torch in a worker thread can stall in PySide6's
+    import hook (see workbench.gui.preload).
     """
+    ensure_imported(*preload)
     thread = QThread()
     thread.setObjectName(name)
     worker.moveToThread(thread)
