@@ -5,10 +5,8 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from workbench.data.bundle import DataBundle, DatasetSpec
+from workbench.lazy import lazy_exports
 
 _LAZY = {
     "bigram_baseline_loss": "workbench.data.text",
@@ -19,12 +17,6 @@ _LAZY = {
     "load_dataset": "workbench.data.loading",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'workbench.data' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 __all__ = ["DataBundle", "DatasetSpec", *_LAZY]

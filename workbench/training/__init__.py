@@ -12,8 +12,7 @@ reports its failures in one line, jobs.py runs a job as a child process for the 
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from workbench.lazy import lazy_exports
 
 # Names resolve on first use (PEP 562): loading a project's settings must not import torch,
 # which the engine's modules need.
@@ -50,12 +49,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'workbench.training' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "DeviceInfo",
