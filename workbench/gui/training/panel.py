@@ -7,8 +7,9 @@ and live plots) and `results`.
 Starting a run (`start`) checks the device (a device this machine lacks is refused with the
 reason) and the memory estimate, snapshots the project, and hands a `RunRequest` to a worker
 object in a QThread (worker.py). Events come back through the worker's buffer, drained at most
-every 34 ms into the run's `RunSeries`; the plot and the progress line are updated after each
-drain. The run folder is `default_run_dir(project)`: runs/<project>-<time> beside the project
+every 34 ms into the run's `RunSeries`; the plot redraws at most 10 times a second and the
+progress line 4 times (both at once when the run ends), so that the GUI thread leaves the GIL to
+training. The run folder is `default_run_dir(project)`: runs/<project>-<time> beside the project
 file, the same place and format as `workbench train`.
 
 While a run goes the editor is read-only (MainWindow.set_training_running): the run trains the
@@ -431,7 +432,7 @@ class TrainingPanel(QObject):
     # ----- events from the worker ------------------------------------------------------------------
 
     def _consume(self, items: list[tuple[float, Any]]) -> None:
-        """Drained events (GUI thread): into the series, then one plot refresh."""
+        """Drained events (GUI thread): into the series; the plot and progress line follow, throttled."""
         series = self.series
         if series is None:
             return
@@ -444,6 +445,8 @@ class TrainingPanel(QObject):
                     series.set_steps_per_epoch(data.get("steps_per_epoch"))
                     if not self.paused and not self._stopping:
                         self.progress.set_status(self.tr("Training on %1…").replace("%1", str(data.get("device") or "?")))
+                elif kind == "failed" and series.status is None:  # the worker's own failure: the run is over
+                    series.status, series.message = "failed", str(data)
                 continue
             kind = series.add_record(item) if isinstance(item, dict) else series.add_event(item)
             if kind == "step":
@@ -452,9 +455,14 @@ class TrainingPanel(QObject):
                 series.infer_steps_per_epoch()
         if not math.isnan(newest):
             self.last_step_time = newest
+        series.set_plan(self.meta.get("epochs"))  # the live plot's x axis spans the planned steps
+        ended = series.status is not None  # an outcome came: show the last points now, not at the next frame
         if self.live_key in self.plot.runs:
-            self.plot.refresh([self.live_key], newest_time=newest)
-        self.progress.update_progress(series, self.meta)
+            if ended:
+                self.plot.refresh([self.live_key], newest_time=newest)
+            else:
+                self.plot.request_refresh(self.live_key, newest_time=newest)  # ~10 Hz
+        self.progress.update_progress(series, self.meta, force=ended)  # ~4 Hz
 
     @Slot(object)
     def _prepared(self, info: dict[str, Any]) -> None:

@@ -1,4 +1,11 @@
-"""The run's progress: a bar over all steps, and a line with epoch, step, ETA, speed and memory."""
+"""The run's progress: a bar over all steps, and a line with epoch, step, ETA, speed and memory.
+
+The panel calls `update_progress` after every drain of the run's events (up to 30 times a
+second); what it shows changes at most every PROGRESS_INTERVAL_S (the last call is shown when
+the interval is over, and `update_progress(force=True)` / `finish` show it at once). The detail
+line is a `DetailLine`, not a QLabel: a label's setText asks its layout for a new size every
+time, which re-lays out the whole dock several times a second while a run goes.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +13,9 @@ import math
 import time
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QVBoxLayout, QWidget
 
 from workbench.gui import theme
 from workbench.gui.training.memory import device_memory_in_use
@@ -16,6 +24,8 @@ from workbench.gui.training.series import RunSeries
 
 MEMORY_POLL_S = 0.5
 RATE_WINDOW = 50  # steps over which the ETA's speed is measured
+PROGRESS_INTERVAL_S = 0.25  # the bar and the detail line change at most this often (4 Hz)
+DETAIL_LINES = 2  # the detail line's height: it wraps once in a narrow dock
 
 
 def format_duration(seconds: float) -> str:
@@ -27,6 +37,49 @@ def format_duration(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
+class DetailLine(QWidget):
+    """Text in a box of fixed height (DETAIL_LINES lines) that wraps at words.
+
+    Its size never depends on its text, so `setText` only repaints it: no layout request goes
+    up to the dock (QLabel.setText always sends one).
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._text = ""
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        self.setFixedHeight(DETAIL_LINES * self.fontMetrics().lineSpacing() + 2)
+
+    def text(self) -> str:
+        return self._text
+
+    def setText(self, text: str) -> None:  # noqa: N802 (QLabel's name)
+        if text != self._text:
+            self._text = text
+            self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(240, self.height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(0, self.height())  # a narrow dock wraps (or cuts) the text: it never widens
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_height()
+        super().changeEvent(event)
+
+    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
+        painter.drawText(self.rect(), int(flags), self._text)
+        painter.end()
+
+
 class ProgressView(QWidget):
     """Bar, detail line and a status line (what is happening, or how the run ended)."""
 
@@ -34,8 +87,7 @@ class ProgressView(QWidget):
         super().__init__(parent)
         self.bar = QProgressBar()
         self.bar.setTextVisible(True)
-        self.detail = QLabel()
-        self.detail.setWordWrap(True)
+        self.detail = DetailLine()
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -49,9 +101,17 @@ class ProgressView(QWidget):
         self.epochs: int | None = None
         self._memory_at = 0.0
         self._memory_text = ""
+        self._shown_at = -math.inf  # time.monotonic() of the last update shown
+        self._waiting: tuple[RunSeries, dict[str, Any]] | None = None  # the newest update not shown yet
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._show_waiting)
         self.reset()
 
     def reset(self) -> None:
+        self._timer.stop()
+        self._waiting = None
+        self._shown_at = -math.inf
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
         self.bar.setFormat("")
@@ -73,7 +133,28 @@ class ProgressView(QWidget):
         self.status.setStyleSheet(f"color: {color};" if color else "")
         self.status.setText(text)
 
-    def update_progress(self, series: RunSeries, meta: dict[str, Any]) -> None:
+    def update_progress(self, series: RunSeries, meta: dict[str, Any], force: bool = False) -> None:
+        """Show the run's progress, at most every PROGRESS_INTERVAL_S unless `force`d: a call
+        within the interval is shown when the interval is over (if no newer one came)."""
+        now = time.monotonic()
+        wait = self._shown_at + PROGRESS_INTERVAL_S - now
+        if not force and wait > 0:
+            self._waiting = (series, meta)
+            if not self._timer.isActive():
+                self._timer.start(math.ceil(wait * 1000))
+            return
+        self._timer.stop()
+        self._waiting = None
+        self._shown_at = now
+        self._show(series, meta)
+
+    def _show_waiting(self) -> None:
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            self._shown_at = time.monotonic()
+            self._show(*waiting)
+
+    def _show(self, series: RunSeries, meta: dict[str, Any]) -> None:
         n = series.step_count()
         if not n:
             return
@@ -90,7 +171,8 @@ class ProgressView(QWidget):
             ds = series.step.view()[n - 1] - series.step.view()[n - 1 - k]
             rate = ds / dt if dt > 0 else math.nan
         if total:
-            self.bar.setRange(0, total)
+            if (self.bar.minimum(), self.bar.maximum()) != (0, total):
+                self.bar.setRange(0, total)
             self.bar.setValue(min(step, total))
             self.bar.setFormat(f"{min(step, total) / total:.0%}")
         parts = [self.tr("Epoch %1/%2").replace("%1", str(epoch)).replace("%2", str(epochs or "?")),
@@ -112,6 +194,8 @@ class ProgressView(QWidget):
         self.detail.setText(" · ".join(parts))
 
     def finish(self, series: RunSeries | None) -> None:
+        self._timer.stop()
+        self._show_waiting()  # the last numbers of the run, not those of up to 0.25 s before
         if self.bar.maximum() == 0:
             self.bar.setRange(0, 1)
             self.bar.setValue(0)
