@@ -12,6 +12,18 @@ from workbench.gui.app import ensure_app
 from workbench.gui.i18n import install_language
 
 
+@pytest.fixture(autouse=True, scope="package")
+def main_thread_collector() -> Iterator[None]:
+    """The app collects garbage on the GUI thread only (workbench.gui.collector); so do these
+    tests, and the tests after them get Python's own collection back."""
+    from workbench.gui.collector import install_main_thread_collector, uninstall_main_thread_collector
+
+    ensure_app()
+    install_main_thread_collector()
+    yield
+    uninstall_main_thread_collector()
+
+
 @pytest.fixture(autouse=True)
 def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Settings, recovery file and block library go to a fresh folder per test."""

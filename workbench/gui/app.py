@@ -121,6 +121,9 @@ def ensure_app() -> QApplication:
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
+    from workbench.gui.collector import install_main_thread_collector
+
+    install_main_thread_collector()  # before any worker thread: see workbench.gui.collector
     app.setApplicationName("Workbench")
     app.setOrganizationName("Workbench")
     app.setApplicationDisplayName("Workbench")

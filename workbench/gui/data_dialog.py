@@ -51,6 +51,7 @@ from workbench.data.bundle import DatasetSpec
 from workbench.data.preview import TINY_CLASS, DataPreview, SampleImage, preview_dataset
 from workbench.errors import WorkbenchError
 from workbench.gui import theme
+from workbench.gui.preload import before_worker_starts
 
 log = logging.getLogger(__name__)
 
@@ -309,6 +310,7 @@ class DataPreviewDialog(QDialog):
         self._pending = False
         self.reload_button.setEnabled(False)
         self._show_message(self.tr("Loading %1…").replace("%1", self._source_text(self.spec)), "info")
+        before_worker_starts()  # garbage collection stays on this thread while the worker reads
         worker = PreviewWorker(self.spec, self.base_dir)
         thread = QThread()  # no parent: _RUNNING keeps it until its own `finished`
         thread.setObjectName("data_preview")

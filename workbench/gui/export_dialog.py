@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
 from workbench.errors import WorkbenchError
 from workbench.gui import theme
 from workbench.gui.export_runs import RunEntry, default_output_folder, find_runs, read_run, run_problem, runs_folder
-from workbench.gui.preload import EXPORT_MODULES, ensure_imported
+from workbench.gui.preload import EXPORT_MODULES, before_worker_starts
 
 if TYPE_CHECKING:
     from workbench.export.report import ExportReport
@@ -520,7 +520,7 @@ class ExportDialog(QDialog):
 
         # The worker's imports, here on the GUI thread (see the module docstring); a package
         # that fails to import is reported by the worker, in the dialog's words.
-        ensure_imported(*EXPORT_MODULES)
+        before_worker_starts(*EXPORT_MODULES)
         worker = ExportWorker(run, out, self.options())
         thread = QThread()  # no parent: the dialog keeps it, and lets go only after its `finished`
         thread.setObjectName("export")

@@ -110,6 +110,16 @@ def ensure_imported(*modules: str, busy_cursor: bool = True) -> list[str]:
     return failed
 
 
+def before_worker_starts(*modules: str) -> list[str]:
+    """What the GUI thread does before any worker QThread starts: collect cycles on the GUI
+    thread only from now on (workbench.gui.collector), and import `modules` here
+    (`ensure_imported`, with a busy cursor). Returns the modules that failed to import."""
+    from workbench.gui.collector import install_main_thread_collector
+
+    install_main_thread_collector()
+    return ensure_imported(*modules)
+
+
 def _quitting() -> bool:
     """True once the event loop is ending: deferred start-up work is then skipped (closing the
     app must not import torch)."""

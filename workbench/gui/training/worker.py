@@ -36,7 +36,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from workbench.errors import WorkbenchError
-from workbench.gui.preload import TRAINING_MODULES, ensure_imported
+from workbench.gui.preload import TRAINING_MODULES, before_worker_starts
 from workbench.project import Project
 from workbench.training.events import StepEvent
 
@@ -89,9 +89,9 @@ def make_thread(worker: QObject, entry: Callable[[], None], name: str,
 
     Call it on the GUI thread: it first imports `preload` there (torch, the engine, the data
     loaders...), because a first import of torch in a worker thread can stall in PySide6's
-    import hook (see workbench.gui.preload).
+    import hook, and moves garbage collection to the GUI thread (see workbench.gui.preload).
     """
-    ensure_imported(*preload)
+    before_worker_starts(*preload)
     thread = QThread()
     thread.setObjectName(name)
     worker.moveToThread(thread)
