@@ -130,6 +130,15 @@ def benchmarks_package() -> ModuleType:
     return package
 
 
+def _give_collection_back() -> None:
+    """A GUI piece's app collects garbage from its event loop (workbench.gui.collector); the
+    pieces after it run without one, as `workbench train` does, so Python's own collection
+    comes back (the next GUI piece's app installs its collector again)."""
+    collector = sys.modules.get("workbench.gui.collector")
+    if collector is not None:
+        collector.uninstall_main_thread_collector()
+
+
 def run_benchmarks(
     quick: bool = False,
     threads: int | None = DEFAULT_THREADS,
@@ -174,6 +183,7 @@ def run_benchmarks(
             continue
         finally:
             timings[piece.name if piece is not CUDA_PIECE else "train_throughput_cuda"] = round(time.perf_counter() - t, 1)
+            _give_collection_back()
         results.update({k: float(v) for k, v in values.items()})
     machine["load_average_end"] = common.load_average()
     out: dict[str, Any] = dict(sorted(results.items()))
