@@ -65,3 +65,24 @@ def test_check_collects_only_when_a_threshold_is_passed() -> None:
     gc.enable()  # a library switching it back on is undone at the next check
     collector.check()
     assert not gc.isenabled()
+
+
+def test_full_collections_wait_for_enough_promoted_objects() -> None:
+    collector = install_main_thread_collector()
+    assert collector is not None
+    t0, t1, t2 = collector.thresholds
+    collector.long_lived, collector.pending = 10**9, 0  # a huge old generation, nothing promoted
+    junk = []
+    for _ in range(10 * t1 * (t2 + 1)):  # young passes until generation 2 is due by the counts
+        if gc.get_count()[2] > t2:
+            break
+        junk.append([[] for _ in range(t0 + 1)])
+        assert collector.check() != 2
+    assert gc.get_count()[2] > t2 and collector.pending > 0  # due by the counts, survivors counted
+    junk.append([[] for _ in range(t0 + 1)])
+    assert collector.check() in (0, 1)  # ... but no full pass: too few promoted objects
+    collector.long_lived = 0
+    junk.append([[] for _ in range(t0 + 1)])
+    while collector.check() != 2:  # the next due pass over generation 1 becomes a full one
+        junk.append([[] for _ in range(t0 + 1)])
+    assert collector.pending == 0 and collector.long_lived > 0
