@@ -47,6 +47,17 @@ def alternate(a: Callable[[], T], b: Callable[[], U], rounds: int) -> tuple[list
     return xs, ys
 
 
+def paired_ratio(xs: Sequence[float], ys: Sequence[float]) -> float:
+    """The median of x_i / y_i over the rounds of `alternate`.
+
+    Each round's two runs are back to back, so a drift of the machine's speed (a neighbour's
+    load on a shared machine changes it by 10-40 % from one minute to the next) scales both and
+    cancels in their ratio; a ratio of the two sides' medians keeps whatever drift the rounds
+    did not spread evenly.
+    """
+    return median([x / y for x, y in zip(xs, ys, strict=True)])
+
+
 def offscreen_qt() -> None:
     """Qt without a screen, before any QApplication exists (an empty value would survive setdefault)."""
     if not os.environ.get("QT_QPA_PLATFORM"):
