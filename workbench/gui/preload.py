@@ -201,13 +201,19 @@ def freeze_objects(when: str) -> None:
     log.debug("gc.freeze() %s: %d objects frozen", when, gc.get_freeze_count())
 
 
-def warm_up_after_first_paint(window: QWidget, modules: tuple[str, ...] = TRAINING_MODULES) -> None:
+def warm_up_after_first_paint(window: QWidget, modules: tuple[str, ...] = TRAINING_MODULES,
+                              done: Callable[[], None] | None = None) -> None:
     """Once `window` is on screen: freeze start-up's objects, import `modules` one per event-loop
-    turn (no busy cursor: nobody asked for anything yet), then freeze again."""
+    turn (no busy cursor: nobody asked for anything yet), then freeze again and call `done`."""
+
+    def finish() -> None:
+        freeze_objects("after the warm-up imports")
+        if done is not None:
+            done()
 
     def start() -> None:
         freeze_objects("after the first paint")
         steps = [lambda name=name: ensure_imported(name, busy_cursor=False) for name in modules]
-        run_in_steps(steps, done=lambda: freeze_objects("after the warm-up imports"))
+        run_in_steps(steps, done=finish)
 
     after_first_paint(window, start)
