@@ -51,7 +51,7 @@ from workbench.data.bundle import DatasetSpec
 from workbench.data.preview import TINY_CLASS, DataPreview, SampleImage, preview_dataset
 from workbench.errors import WorkbenchError
 from workbench.gui import theme
-from workbench.gui.preload import before_worker_starts
+from workbench.gui.preload import worker_thread
 
 log = logging.getLogger(__name__)
 
@@ -310,15 +310,11 @@ class DataPreviewDialog(QDialog):
         self._pending = False
         self.reload_button.setEnabled(False)
         self._show_message(self.tr("Loading %1…").replace("%1", self._source_text(self.spec)), "info")
-        before_worker_starts()  # garbage collection stays on this thread while the worker reads
         worker = PreviewWorker(self.spec, self.base_dir)
-        thread = QThread()  # no parent: _RUNNING keeps it until its own `finished`
-        thread.setObjectName("data_preview")
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
+        # No parent: _RUNNING keeps the thread until its own `finished`.
+        thread = worker_thread(worker, worker.run, "data_preview", quit_on=worker.ended)
         worker.succeeded.connect(self._on_succeeded)
         worker.failed.connect(self._on_failed)
-        worker.ended.connect(thread.quit)
         thread.finished.connect(self._on_thread_finished)
         self._worker, self._thread = worker, thread
         self._outcome = (FAILED, self.tr("The preview stopped without a result."))

@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
 from workbench.errors import WorkbenchError
 from workbench.gui import theme
 from workbench.gui.export_runs import RunEntry, default_output_folder, find_runs, read_run, run_problem, runs_folder
-from workbench.gui.preload import EXPORT_MODULES, before_worker_starts
+from workbench.gui.preload import EXPORT_MODULES, worker_thread
 
 if TYPE_CHECKING:
     from workbench.export.report import ExportReport
@@ -520,17 +520,13 @@ class ExportDialog(QDialog):
 
         # The worker's imports, here on the GUI thread (see the module docstring); a package
         # that fails to import is reported by the worker, in the dialog's words.
-        before_worker_starts(*EXPORT_MODULES)
         worker = ExportWorker(run, out, self.options())
-        thread = QThread()  # no parent: the dialog keeps it, and lets go only after its `finished`
-        thread.setObjectName("export")
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
+        # No parent: the dialog keeps the thread, and lets go only after its `finished`.
+        thread = worker_thread(worker, worker.run, "export", EXPORT_MODULES, quit_on=worker.ended)
         worker.progressed.connect(self._on_progress)
         worker.succeeded.connect(self._on_succeeded)
         worker.failed.connect(self._on_failed)
         worker.cancelled.connect(self._on_cancelled)
-        worker.ended.connect(thread.quit)
         thread.finished.connect(self._on_thread_finished)
         self._worker, self._thread = worker, thread
         self._outcome = (FAILED, self.tr("The export stopped without a result."))

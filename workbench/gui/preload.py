@@ -24,7 +24,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, QTimer, SignalInstance
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
@@ -118,6 +118,24 @@ def before_worker_starts(*modules: str) -> list[str]:
 
     install_main_thread_collector()
     return ensure_imported(*modules)
+
+
+def worker_thread(worker: QObject, entry: Callable[[], None], name: str, preload: Iterable[str] = (),
+                  quit_on: SignalInstance | None = None) -> QThread:
+    """A QThread (not started yet) in which `entry`, a slot of `worker`, runs once it starts.
+
+    Call it on the GUI thread: `before_worker_starts(*preload)` first. `entry` must be a bound
+    method of `worker`: connected to `started`, it then runs in the new thread (a plain function
+    would run on the GUI thread). `quit_on`: the worker's signal that ends the thread's loop.
+    """
+    before_worker_starts(*preload)
+    thread = QThread()
+    thread.setObjectName(name)
+    worker.moveToThread(thread)
+    thread.started.connect(entry)
+    if quit_on is not None:
+        quit_on.connect(thread.quit)
+    return thread
 
 
 def _quitting() -> bool:

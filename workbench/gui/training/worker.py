@@ -36,7 +36,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from workbench.errors import WorkbenchError
-from workbench.gui.preload import TRAINING_MODULES, before_worker_starts
+from workbench.gui.preload import TRAINING_MODULES, worker_thread
 from workbench.project import Project
 from workbench.training.events import StepEvent
 
@@ -91,11 +91,7 @@ def make_thread(worker: QObject, entry: Callable[[], None], name: str,
     loaders...), because a first import of torch in a worker thread can stall in PySide6's
     import hook, and moves garbage collection to the GUI thread (see workbench.gui.preload).
     """
-    before_worker_starts(*preload)
-    thread = QThread()
-    thread.setObjectName(name)
-    worker.moveToThread(thread)
-    thread.started.connect(entry)
+    thread = worker_thread(worker, entry, name, preload)
     _live_threads.add(thread)
     return thread
 
