@@ -16,7 +16,8 @@ from PySide6.QtCore import QEvent, QObject
 
 from workbench.gui.training import plots as plots_module
 from workbench.gui.training import progress as progress_module
-from workbench.gui.training.series import PYRAMID_BASE, GrowingArray, MinMaxPyramid, RunSeries, decimate, visible_range
+from workbench.gui.training.level_of_detail import PYRAMID_BASE, GrowingArray, MinMaxPyramid, decimate, visible_range
+from workbench.gui.training.series import RunSeries
 
 N = 1_000_000
 PER_EPOCH = 1000

@@ -58,7 +58,8 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.gui import theme
-from workbench.gui.training.series import X_MODES, RunSeries, decimate, visible_range
+from workbench.gui.training.level_of_detail import decimate, visible_range
+from workbench.gui.training.series import X_MODES, RunSeries
 
 log = logging.getLogger(__name__)
 
