@@ -183,6 +183,10 @@ def run_app(argv_project: str | None = None, screenshot: str | None = None, trai
         hints.colorSchemeChanged.connect(lambda _scheme: window.apply_theme("system") if settings.theme == "system" else None)
     if argv_project:
         window.open_path_or_preset(argv_project)
+    else:
+        # The start page's cards (~15 ms, no torch) before the first paint, so that it does not
+        # show an empty gallery first; their parameter counts come after it.
+        window.load_presets(parameters=False)
     window.show()
     from workbench.gui.preload import warm_up_after_first_paint
 
