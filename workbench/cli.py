@@ -7,7 +7,6 @@ Heavy imports (torch, the GUI) happen inside the commands that need them, so `--
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time

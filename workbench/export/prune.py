@@ -36,7 +36,7 @@ _PRUNABLE = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d)
 def count_parameters(model: nn.Module) -> tuple[int, int]:
     """(parameters, non-zero parameters), counting masked weights as they act in forward."""
     total = nonzero = 0
-    for name, module in model.named_modules():
+    for module in model.modules():
         for pname, param in module.named_parameters(recurse=False):
             if pname.endswith("_orig"):
                 value = getattr(module, pname[: -len("_orig")])  # the masked weight forward uses

@@ -17,7 +17,6 @@ from workbench.gui.canvas.layout import auto_layout
 from workbench.gui.commands import AddNodesCommand, RemoveCommand
 from workbench.gui.fragments import (
     MIME_FRAGMENT,
-    EdgeRecord,
     NodeRecord,
     fragment_bounds,
     fragment_from_text,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workbench.graph.tensor_spec import TensorSpec
-from workbench.layers.lazy_torch import modules, nn
+from workbench.layers.lazy_torch import modules
 from workbench.layers.params import int_param
 from workbench.layers.registry import LayerSpec, Params, ShapeError, register
 from workbench.layers.rules import need_float

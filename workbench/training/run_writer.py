@@ -16,7 +16,7 @@ import math
 import os
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from workbench.files import finite_json, write_json_atomic
 from workbench.training.events import EpochEvent, Event, FailedEvent, FinishedEvent, StepEvent

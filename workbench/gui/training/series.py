@@ -159,7 +159,7 @@ class RunSeries:
         epochs = np.asarray(epoch)
         steps = np.asarray(step)
         values, first, counts = np.unique(epochs, return_index=True, return_counts=True)
-        for e, i, c in zip(values.tolist(), first.tolist(), counts.tolist()):
+        for e, c in zip(values.tolist(), counts.tolist(), strict=True):
             self._steps_seen_in_epoch[int(e)] = max(self._steps_seen_in_epoch.get(int(e), 0), int(c))
         self._epoch_now = int(epochs[-1])
         self._epoch_base = int(steps[first[-1]]) - 1 if values[-1] == epochs[-1] else self._epoch_base
@@ -185,7 +185,7 @@ class RunSeries:
                 for _ in range(n):
                     column.append(math.nan)
             column.append(_num(value))
-        for name, column in self.metrics.items():
+        for column in self.metrics.values():
             if len(column) < n + 1:
                 column.append(math.nan)
 
