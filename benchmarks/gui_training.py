@@ -22,7 +22,7 @@ thread 200 times a second and takes the GIL each time, so it stays out of the th
   thread, restarted at each timeout; lateness = when it fired − when it was due. Counted for the timers
   due while the worker trains (from the first step's event to the last);
   `event_loop_lag_max_ms_whole_run` also counts the Train click itself (the GUI thread's own
-  ~80 ms: memory estimate, the new curve), data loading, model building and the evaluation after
+  work: the memory estimate, the new curve), data loading, model building and the evaluation after
   the run.
 - `step_to_plot_latency_ms_median`: for every step, from the moment its event was put in the
   worker's buffer (on the training thread, right after the optimizer step) to the moment the
