@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication
@@ -36,6 +36,15 @@ class GraphCommand(QUndoCommand):
         """Why this command cannot be applied now, or None."""
         return None
 
+    def refusal_on_copy(self, apply: Callable[[Graph], object]) -> str | None:
+        """The GraphError `apply` raises on a copy of the graph, as text; None when it succeeds."""
+        trial = self.graph.copy()
+        try:
+            apply(trial)
+        except GraphError as exc:
+            return str(exc)
+        return None
+
 
 class AddNodesCommand(GraphCommand):
     """Add nodes (with given ids and names) and the edges between them: a new layer, a paste,
@@ -54,12 +63,7 @@ class AddNodesCommand(GraphCommand):
         return [n.id for n in self.nodes]
 
     def check(self) -> str | None:
-        trial = self.graph.copy()
-        try:
-            self._apply(trial)
-        except GraphError as exc:
-            return str(exc)
-        return None
+        return self.refusal_on_copy(self._apply)
 
     def _apply(self, graph: Graph) -> None:
         for n in self.nodes:
@@ -232,12 +236,7 @@ class RenameCommand(GraphCommand):
         self.node_id, self.name, self.old = node_id, name, node.name
 
     def check(self) -> str | None:
-        trial = self.graph.copy()
-        try:
-            trial.rename(self.node_id, self.name)
-        except GraphError as exc:
-            return str(exc)
-        return None
+        return self.refusal_on_copy(lambda trial: trial.rename(self.node_id, self.name))
 
     def redo(self) -> None:
         self.old = self.graph.rename(self.node_id, self.name)
@@ -255,12 +254,7 @@ class InsertOnEdgeCommand(GraphCommand):
         self._edge_order: list[Edge] = []
 
     def check(self) -> str | None:
-        trial = self.graph.copy()
-        try:
-            self._apply(trial)
-        except GraphError as exc:
-            return str(exc)
-        return None
+        return self.refusal_on_copy(self._apply)
 
     def _apply(self, graph: Graph) -> None:
         r = self.record
