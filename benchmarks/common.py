@@ -1,7 +1,9 @@
-"""Helpers shared by the benchmarks: alternating runs, medians and percentiles, the machine."""
+"""Helpers shared by the benchmarks: alternating runs, medians and percentiles, the machine,
+and running one piece alone."""
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import platform
@@ -162,3 +164,22 @@ def machine() -> dict[str, Any]:
         except ImportError:
             info[name] = None
     return info
+
+
+def run_alone(piece: str, description: str) -> None:
+    """`python -m benchmarks.PIECE [--quick]`: the piece exactly as `workbench bench` runs it
+    (the same torch thread count: alone, torch's default would make its ratios incomparable),
+    its numbers printed; exit status 1 if it failed."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions, as `workbench bench --quick`")
+    args = parser.parse_args()
+    from workbench.bench import run_benchmarks
+
+    results = run_benchmarks(quick=args.quick, only=[piece])
+    for name, value in results.items():
+        if isinstance(value, float):
+            print(f"{name:45s} {value:12.4g}")
+    for name, error in results.get("errors", {}).items():
+        print(f"{name}: {error}", file=sys.stderr)
+    if results.get("errors"):
+        raise SystemExit(1)

@@ -35,7 +35,6 @@ thread 200 times a second and takes the GIL each time, so it stays out of the th
 
 from __future__ import annotations
 
-import argparse
 import gc
 import os
 import tempfile
@@ -43,7 +42,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import alternate, median, paired_ratio, percentile, qt_app
+from benchmarks.common import alternate, median, paired_ratio, percentile, qt_app, run_alone
 from benchmarks.train_throughput import hand_loop_run, prepared_run
 
 PRESET = "digits-cnn"
@@ -234,8 +233,4 @@ def measure(quick: bool = False, smoke: bool = False) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    for name, value in measure(args.quick).items():
-        print(f"{name:40s} {value:10.3f}")
+    run_alone("gui_training", __doc__.splitlines()[0])

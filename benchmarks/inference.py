@@ -18,7 +18,6 @@ built from the presets untrained.
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.common import median
+from benchmarks.common import median, run_alone
 from workbench.graph.builder import GraphModule, build_model
 from workbench.presets import load_preset
 
@@ -113,8 +112,4 @@ def measure(quick: bool = False, smoke: bool = False) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    for name, value in measure(args.quick).items():
-        print(f"{name:40s} {value:12.4f}")
+    run_alone("inference", __doc__.splitlines()[0])

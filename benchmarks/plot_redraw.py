@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import median, qt_app
+from benchmarks.common import median, qt_app, run_alone
 
 POINTS = 1_000_000
 SIZE = (1200, 360)
@@ -138,5 +138,4 @@ def measure(quick: bool = False, smoke: bool = False) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    for name, value in measure().items():
-        print(f"{name:40s} {value:10.3f}")
+    run_alone("plot_redraw", __doc__.splitlines()[0])

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 
-from benchmarks.common import median, percentile
+from benchmarks.common import median, percentile, run_alone
 from workbench.graph.analysis import analyze
 from workbench.graph.document import Graph
 
@@ -75,5 +75,4 @@ def measure(quick: bool = False, smoke: bool = False) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    for name, value in measure().items():
-        print(f"{name:40s} {value:10.3f}")
+    run_alone("shape_inference", __doc__.splitlines()[0])

@@ -18,7 +18,6 @@ paint of any window.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -27,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import REPO, median
+from benchmarks.common import REPO, median, run_alone
 
 PRESET = "digits-cnn"
 TIMEOUT_S = 120
@@ -96,8 +95,4 @@ def measure(quick: bool = False, smoke: bool = False) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    for name, value in measure(args.quick).items():
-        print(f"{name:40s} {value:10.3f}")
+    run_alone("startup", __doc__.splitlines()[0])

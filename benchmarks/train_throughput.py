@@ -32,7 +32,6 @@ runs, where that noise does not reach.
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from collections.abc import Iterable
@@ -41,7 +40,7 @@ from typing import Any
 
 import torch
 
-from benchmarks.common import alternate, median, paired_ratio
+from benchmarks.common import alternate, median, paired_ratio, run_alone
 from workbench.presets import load_preset
 from workbench.runs import PreparedRun, prepare_run
 from workbench.training import Listener, RunWriter, Trainer
@@ -175,8 +174,4 @@ def measure(quick: bool = False, smoke: bool = False, device: str = "cpu", suffi
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    for name, value in measure(args.quick).items():
-        print(f"{name:40s} {value:12.3f}")
+    run_alone("train_throughput", __doc__.splitlines()[0])
