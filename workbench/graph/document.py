@@ -269,14 +269,7 @@ class Graph:
 
     def unique_name(self, base: str) -> str:
         """`base`, or `base_2`, `base_3`... whichever is free."""
-        taken = {n.name for n in self._nodes.values()}
-        if base not in taken:
-            return base
-        stem = re.sub(r"_\d+$", "", base)
-        i = 2
-        while f"{stem}_{i}" in taken:
-            i += 1
-        return f"{stem}_{i}"
+        return free_name(base, {n.name for n in self._nodes.values()})
 
     def _check_name(self, name: str) -> None:
         if not _NAME_OK.match(name):
@@ -338,6 +331,17 @@ class Graph:
         return isinstance(other, Graph) and self.to_dict() == other.to_dict()
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def free_name(base: str, taken: set[str]) -> str:
+    """`base`, or `base_2`, `base_3`... (an old number suffix replaced): the first not in `taken`."""
+    if base not in taken:
+        return base
+    stem = re.sub(r"_\d+$", "", base)
+    i = 2
+    while f"{stem}_{i}" in taken:
+        i += 1
+    return f"{stem}_{i}"
 
 
 def _validated(spec: LayerSpec, key: str, value: Any) -> Any:

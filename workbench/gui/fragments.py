@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.errors import GraphError
-from workbench.graph.document import Graph
+from workbench.graph.document import Graph, free_name
 from workbench.layers import layer_spec
 
 MIME_FRAGMENT = "application/x-workbench-fragment"
@@ -92,7 +92,7 @@ def instantiate(
         params = spec.defaults()
         for key, value in dict(item.get("params", {})).items():
             params[key] = spec.param(key).validate(value)
-        name = _free_name(str(item.get("name") or spec.type_id.lower()), taken)
+        name = free_name(str(item.get("name") or spec.type_id.lower()), taken)
         taken.add(name)
         x, y = item.get("position", (0.0, 0.0))
         mapping[str(item["id"])] = new_id
@@ -119,13 +119,3 @@ def fresh_ids(graph: Graph, count: int) -> list[str]:
             out.append(candidate)
         k += 1
     return out
-
-
-def _free_name(base: str, taken: set[str]) -> str:
-    if base not in taken:
-        return base
-    stem = re.sub(r"_\d+$", "", base)
-    i = 2
-    while f"{stem}_{i}" in taken:
-        i += 1
-    return f"{stem}_{i}"
