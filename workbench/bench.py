@@ -199,15 +199,10 @@ def run_benchmarks(
 
 
 def write_json(results: dict[str, Any], path: str | Path) -> Path:
-    """The results as JSON (NaN and infinities as null: JSON has neither)."""
-    import json
+    """The results as JSON, atomically (NaN and infinities as null: JSON has neither)."""
+    from workbench.files import write_json_atomic
 
-    from workbench.files import finite_json
-
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(finite_json(results), indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    return target
+    return write_json_atomic(path, results)
 
 
 def table_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:

@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.data.bundle import DataBundle, DatasetSpec
 from workbench.errors import DataError, ProjectFileError
+from workbench.files import write_json_atomic
 from workbench.graph.analysis import analyze, check
 from workbench.graph.builder import GraphModule, build_model
 from workbench.graph.document import Graph
-from workbench.project import Project, load_project, save_project, write_text_atomic
+from workbench.project import Project, load_project, save_project
 
 if TYPE_CHECKING:  # for the annotation only; the engine loads when a run starts
     from workbench.training.distributed import DistContext
@@ -189,7 +190,7 @@ def write_run_header(run_dir: Path, prepared: PreparedRun) -> None:
         saved.dataset = DatasetSpec(project.dataset.source, str(absolute), project.dataset.options,
                                     project.dataset.val_fraction, project.dataset.seed)
     save_project(saved, run_dir / "project.json")
-    write_text_atomic(run_dir / "data.json", json.dumps(data_record(prepared.data, project.dataset), indent=2) + "\n")
+    write_json_atomic(run_dir / "data.json", data_record(prepared.data, project.dataset))
 
 
 FOLLOW_FLUSH_S = 1.0  # distributed runs: metrics.jsonl reaches the disk at least this often
@@ -249,7 +250,7 @@ def _complete_summary(run_dir: Path, prepared: PreparedRun) -> None:
         "task": prepared.data.task,
         **summary,
     }
-    write_text_atomic(path, json.dumps(summary, indent=2) + "\n")
+    write_json_atomic(path, summary)
 
 
 @dataclass

@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from workbench.project import write_text_atomic
+from workbench.files import write_json_atomic
 
 log = logging.getLogger(__name__)
 FORMAT = "workbench-blocks"
@@ -55,4 +55,4 @@ class BlockLibrary:
 
     def _write(self) -> None:
         record = {"kind": FORMAT, "format_version": 1, "blocks": list(self.blocks.values())}
-        write_text_atomic(self.path, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+        write_json_atomic(self.path, record)
