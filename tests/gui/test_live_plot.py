@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QObject
 
+from workbench.gui import throttle as throttle_module
 from workbench.gui.training import plots as plots_module
 from workbench.gui.training import progress as progress_module
 from workbench.gui.training.level_of_detail import PYRAMID_BASE, GrowingArray, MinMaxPyramid, decimate, visible_range
@@ -239,6 +240,7 @@ def test_the_learning_rate_curve_is_not_set_again_while_the_rate_holds(plot, mon
 def test_refreshes_requested_at_every_drain_reach_the_curves_at_most_every_frame_interval(plot, qtbot, monkeypatch) -> None:  # noqa: ANN001
     clock = FakeClock()
     monkeypatch.setattr(plots_module, "time", clock)
+    monkeypatch.setattr(throttle_module, "time", clock)
     series = RunSeries()
     series.set_steps_per_epoch(100)
     series.set_plan(1)
@@ -255,11 +257,11 @@ def test_refreshes_requested_at_every_drain_reach_the_curves_at_most_every_frame
         plot.request_refresh("live", newest_time=float(step))
         clock.now += 0.03
     assert appended == [4] and plot.step_count() == 4
-    assert plot._frame_timer.isActive()
+    assert plot._frames.timer.isActive()
     with qtbot.waitSignal(plot.points_appended, timeout=5000) as blocker:
         clock.now += interval_s
     assert blocker.args[0] == 8 and plot.step_count() == 12  # the waiting drains, in one frame
-    assert not plot._frame_timer.isActive()
+    assert not plot._frames.timer.isActive()
 
 
 # ----- the progress line -------------------------------------------------------------------------
@@ -271,6 +273,7 @@ def test_progress_text_changes_a_few_times_a_second_and_never_re_lays_out_the_do
     ensure_app()
     clock = FakeClock()
     monkeypatch.setattr(progress_module, "time", clock)
+    monkeypatch.setattr(throttle_module, "time", clock)
     view = progress_module.ProgressView()
     qtbot.addWidget(view)
     view.resize(400, 120)
@@ -303,7 +306,7 @@ def test_progress_text_changes_a_few_times_a_second_and_never_re_lays_out_the_do
         clock.now += 0.02
         view.update_progress(series, meta)
     assert "step 1/200" in view.detail.text() and view.bar.value() == 1
-    with qtbot.waitSignal(view._timer.timeout, timeout=5000):
+    with qtbot.waitSignal(view._updates.timer.timeout, timeout=5000):
         clock.now += progress_module.PROGRESS_INTERVAL_S
     assert "step 9/200" in view.detail.text() and view.bar.value() == 9  # the newest, when due
     add(10)

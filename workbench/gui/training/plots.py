@@ -8,7 +8,7 @@ Three plots side by side share the x axis, switchable between step, epoch and tr
 
 Each run shown (the live one and any overlaid from the runs list) has one colour and one set of
 curves, created once. The per-step curves (raw and smoothed loss, learning rate) never receive a
-whole run: `RunSeries.decimate` gives them the exact points of the x range in view when they fit
+whole run: `level_of_detail.decimate` gives them the exact points of the x range in view when they fit
 in about two points per pixel, else a (max, min) pair per bucket of the run's min/max pyramid,
 so a million-step run is drawn from ~a thousand points and zooming in shows every step. They
 report the whole run's bounds to auto-ranging (`_StepCurve.dataBounds`), so "view all" still
@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import (
     QComboBox,
@@ -58,6 +58,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.gui import theme
+from workbench.gui.throttle import Throttle
 from workbench.gui.training.level_of_detail import decimate, visible_range
 from workbench.gui.training.series import X_MODES, RunSeries
 
@@ -83,7 +84,7 @@ def _curve(plot: pg.PlotItem, pen: QPen, symbol: str | None = None, color: QColo
 
 
 class _StepCurve(pg.PlotDataItem):
-    """A per-step curve fed with a level-of-detail view of its run (see `RunSeries.decimate`).
+    """A per-step curve fed with a level-of-detail view of its run (see `level_of_detail.decimate`).
 
     It holds only what is in view, so pyqtgraph's bounds of its data would be the view's: auto-
     ranging asks `full_bounds` for the whole run's instead (the pyramid keeps the y bounds, the
@@ -171,10 +172,7 @@ class LivePlot(QWidget):
         # event time among them.
         self._pending: set[str | None] = set()
         self._pending_time = math.nan
-        self._last_frame = -math.inf
-        self._frame_timer = QTimer(self)
-        self._frame_timer.setSingleShot(True)
-        self._frame_timer.timeout.connect(self._flush)
+        self._frames = Throttle(FRAME_INTERVAL_MS / 1000, self._flush, self)
         # The still view while a run trains (see the module docstring).
         self._live_view = False
         self._user_x = False  # the user panned or zoomed x during this run: x is theirs
@@ -314,8 +312,7 @@ class LivePlot(QWidget):
         # stroke in software), afterwards the curves get their own widths back.
         looks = {"raw": (faint, 1.0, None), "smooth": (color, 2.0, None), "val": (color, 1.5, dash),
                  "metric": (color, 2.0, None), "lr": (color, 1.5, None)}
-        pens = {k: (pg.mkPen(c, width=w, style=st) if st else pg.mkPen(c, width=w),
-                    pg.mkPen(c, width=1, style=st) if st else pg.mkPen(c, width=1)) for k, (c, w, st) in looks.items()}
+        pens = {k: (pg.mkPen(c, width=w, style=st), pg.mkPen(c, width=1, style=st)) for k, (c, w, st) in looks.items()}
         curves = RunCurves(
             key, name, series, color,
             raw=_step_curve(self.loss_plot, pens["raw"][0]) if show_raw else None,
@@ -382,16 +379,9 @@ class LivePlot(QWidget):
         self._pending.add(key)
         if not math.isnan(newest_time):
             self._pending_time = newest_time
-        if self._frame_timer.isActive():
-            return
-        wait_ms = (self._last_frame - time.perf_counter()) * 1000.0 + FRAME_INTERVAL_MS
-        if wait_ms <= 0:
-            self._flush()
-        else:
-            self._frame_timer.start(math.ceil(wait_ms))
+        self._frames.request()
 
     def _flush(self) -> None:
-        self._frame_timer.stop()
         if not self._pending:
             return
         keys = None if None in self._pending else [k for k in self._pending if k is not None]
@@ -400,13 +390,11 @@ class LivePlot(QWidget):
 
     def refresh(self, keys: list[str] | None = None, newest_time: float = math.nan, force: bool = False) -> int:
         """Push new points of the given runs (default: all) to their curves now; returns new step points."""
-        self._last_frame = time.perf_counter()
         if keys is None:
             self._pending.clear()
         else:
             self._pending.difference_update(keys)
-        if not self._pending:
-            self._frame_timer.stop()
+        self._frames.mark_run(waiting=bool(self._pending))
         added = 0
         lr_changed = False
         before_metric = self.metric_name

@@ -13,11 +13,12 @@ import math
 import time
 from typing import Any
 
-from PySide6.QtCore import QEvent, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QVBoxLayout, QWidget
 
 from workbench.gui import theme
+from workbench.gui.throttle import Throttle
 from workbench.gui.training.memory import device_memory_in_use
 from workbench.gui.training.settings_form import format_bytes
 from workbench.gui.training.series import RunSeries
@@ -101,17 +102,13 @@ class ProgressView(QWidget):
         self.epochs: int | None = None
         self._memory_at = 0.0
         self._memory_text = ""
-        self._shown_at = -math.inf  # time.monotonic() of the last update shown
         self._waiting: tuple[RunSeries, dict[str, Any]] | None = None  # the newest update not shown yet
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self._show_waiting)
+        self._updates = Throttle(PROGRESS_INTERVAL_S, self._show_waiting, self)
         self.reset()
 
     def reset(self) -> None:
-        self._timer.stop()
+        self._updates.cancel()
         self._waiting = None
-        self._shown_at = -math.inf
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
         self.bar.setFormat("")
@@ -136,22 +133,15 @@ class ProgressView(QWidget):
     def update_progress(self, series: RunSeries, meta: dict[str, Any], force: bool = False) -> None:
         """Show the run's progress, at most every PROGRESS_INTERVAL_S unless `force`d: a call
         within the interval is shown when the interval is over (if no newer one came)."""
-        now = time.monotonic()
-        wait = self._shown_at + PROGRESS_INTERVAL_S - now
-        if not force and wait > 0:
-            self._waiting = (series, meta)
-            if not self._timer.isActive():
-                self._timer.start(math.ceil(wait * 1000))
-            return
-        self._timer.stop()
-        self._waiting = None
-        self._shown_at = now
-        self._show(series, meta)
+        self._waiting = (series, meta)
+        if force:
+            self._updates.run_now()
+        else:
+            self._updates.request()
 
     def _show_waiting(self) -> None:
         waiting, self._waiting = self._waiting, None
         if waiting is not None:
-            self._shown_at = time.monotonic()
             self._show(*waiting)
 
     def _show(self, series: RunSeries, meta: dict[str, Any]) -> None:
@@ -194,8 +184,7 @@ class ProgressView(QWidget):
         self.detail.setText(" · ".join(parts))
 
     def finish(self, series: RunSeries | None) -> None:
-        self._timer.stop()
-        self._show_waiting()  # the last numbers of the run, not those of up to 0.25 s before
+        self._updates.run_now()  # the last numbers of the run, not those of up to 0.25 s before
         if self.bar.maximum() == 0:
             self.bar.setRange(0, 1)
             self.bar.setValue(0)
