@@ -154,9 +154,7 @@ def test_only_changed_items_are_touched(editor) -> None:  # noqa: ANN001
     assert all(editor.scene.edges[e] is item for e, item in edges.items())
 
 
-def test_two_hundred_nodes_build_and_edit_quickly(window) -> None:  # noqa: ANN001
-    import time
-
+def test_two_hundred_nodes_build_once_and_an_edit_touches_only_its_own_items(window) -> None:  # noqa: ANN001
     from workbench.graph.document import Graph
     from workbench.project import Project
 
@@ -168,14 +166,14 @@ def test_two_hundred_nodes_build_and_edit_quickly(window) -> None:  # noqa: ANN0
         graph.connect(prev, nid)
         prev = nid
     graph.connect(prev, graph.add_node("Output", params={"loss": "mse"}, position=(42000.0, 0.0)).id)
-    start = time.perf_counter()
     window.open_project(Project(name="big", graph=graph))
     window.session.flush()
-    opened = time.perf_counter() - start
-    start = time.perf_counter()
+    assert len(window.scene.nodes) == 200 and len(window.scene.edges) == 199
+    items, edges = dict(window.scene.nodes), dict(window.scene.edges)
     window.add_layer_at("ReLU", QPointF(0, 900))
     window.session.flush()
-    edited = time.perf_counter() - start
+    # The cost of an edit is what it changes, not the graph's size (timed in benchmarks/): the
+    # 200 cards and 199 edges stay the same objects, one card is added.
     assert len(window.scene.nodes) == 201
-    # Generous bounds (CI machines vary); the point is no per-edit rebuild of 200 cards.
-    assert opened < 5 and edited < 0.5
+    assert all(window.scene.nodes[nid] is item for nid, item in items.items())
+    assert all(window.scene.edges[e] is item for e, item in edges.items())
