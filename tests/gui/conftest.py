@@ -24,6 +24,20 @@ def main_thread_collector() -> Iterator[None]:
     uninstall_main_thread_collector()
 
 
+@pytest.fixture
+def no_dangling_threads() -> Iterator[None]:
+    """Fail a test that leaves a worker QThread running (then end it): use it with
+    `pytestmark = pytest.mark.usefixtures("no_dangling_threads")`."""
+    from workbench.gui.preload import live_threads
+
+    yield
+    left = live_threads()
+    for thread in left:
+        thread.quit()
+        thread.wait(30_000)
+    assert not left, f"threads still running after the test: {[t.objectName() for t in left]}"
+
+
 @pytest.fixture(autouse=True)
 def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Settings, recovery file and block library go to a fresh folder per test."""

@@ -7,27 +7,20 @@ Every test waits for `preview_finished`, which the dialog emits after the loadin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from workbench.data import DatasetSpec
 from workbench.gui.app import ensure_app
-from workbench.gui.data_dialog import DONE, FAILED, DataPreviewDialog, live_preview_threads
+from workbench.gui.data_dialog import DONE, FAILED, DataPreviewDialog
 from workbench.gui.i18n import install_language
 
 TIMEOUT_MS = 30_000
 
 
-@pytest.fixture(autouse=True)
-def no_dangling_threads() -> Iterator[None]:
-    yield
-    left = live_preview_threads()
-    for thread in left:
-        thread.quit()
-        thread.wait(30_000)
-    assert not left, "a data preview thread was still running after the test"
+pytestmark = pytest.mark.usefixtures("no_dangling_threads")
 
 
 @pytest.fixture

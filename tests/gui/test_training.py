@@ -23,15 +23,7 @@ RUN_FILES = {"project.json", "data.json", "metrics.jsonl", "summary.json", "chec
 RUN_TIMEOUT_MS = 90_000  # generous: the CI machine may be busy; a healthy run takes a second or two
 
 
-@pytest.fixture(autouse=True)
-def no_dangling_threads() -> Iterator[None]:
-    """Fail a test that leaves a QThread of the training package running (then end it)."""
-    yield
-    left = live_threads()
-    for thread in left:
-        thread.quit()
-        thread.wait(30_000)
-    assert not left, f"threads still running after the test: {[t.objectName() for t in left]}"
+pytestmark = pytest.mark.usefixtures("no_dangling_threads")
 
 
 @pytest.fixture

@@ -9,28 +9,19 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
-from workbench.gui.training import live_threads
 from workbench.training.devices import DeviceInfo
 
 RUN_TIMEOUT_MS = 90_000
 GB = 10**9
 
 
-@pytest.fixture(autouse=True)
-def no_dangling_threads() -> Iterator[None]:
-    yield
-    left = live_threads()
-    for thread in left:
-        thread.quit()
-        thread.wait(30_000)
-    assert not left, f"threads still running after the test: {[t.objectName() for t in left]}"
+pytestmark = pytest.mark.usefixtures("no_dangling_threads")
 
 
 @pytest.fixture(scope="module")

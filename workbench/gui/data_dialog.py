@@ -51,7 +51,7 @@ from workbench.data.bundle import DatasetSpec
 from workbench.data.preview import TINY_CLASS, DataPreview, SampleImage, preview_dataset
 from workbench.errors import WorkbenchError
 from workbench.gui import theme
-from workbench.gui.preload import worker_thread
+from workbench.gui.preload import live_threads, worker_thread
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +65,12 @@ _RUNNING: set[tuple[QThread, QObject]] = set()
 _quit_connected = False  # wait_for_previews is connected to the app's aboutToQuit
 
 
+PREVIEW_THREAD = "data_preview"
+
+
 def live_preview_threads() -> list[QThread]:
     """Preview threads that have not ended yet (tests check that none is left behind)."""
-    return [thread for thread, _ in list(_RUNNING) if _alive(thread)]
+    return live_threads(PREVIEW_THREAD)
 
 
 def wait_for_previews() -> None:
@@ -83,13 +86,6 @@ def _connect_quit_once() -> None:
     if app is not None and not _quit_connected:
         app.aboutToQuit.connect(wait_for_previews)
         _quit_connected = True
-
-
-def _alive(thread: QThread) -> bool:
-    try:
-        return thread.isRunning()
-    except RuntimeError:  # the C++ object is gone
-        return False
 
 
 class PreviewWorker(QObject):
@@ -312,7 +308,7 @@ class DataPreviewDialog(QDialog):
         self._show_message(self.tr("Loading %1…").replace("%1", self._source_text(self.spec)), "info")
         worker = PreviewWorker(self.spec, self.base_dir)
         # No parent: _RUNNING keeps the thread until its own `finished`.
-        thread = worker_thread(worker, worker.run, "data_preview", quit_on=worker.ended)
+        thread = worker_thread(worker, worker.run, PREVIEW_THREAD, quit_on=worker.ended)
         worker.succeeded.connect(self._on_succeeded)
         worker.failed.connect(self._on_failed)
         thread.finished.connect(self._on_thread_finished)

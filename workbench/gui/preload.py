@@ -22,6 +22,7 @@ import importlib
 import logging
 import sys
 import time
+import weakref
 from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, QTimer, SignalInstance
@@ -135,7 +136,24 @@ def worker_thread(worker: QObject, entry: Callable[[], None], name: str, preload
     thread.started.connect(entry)
     if quit_on is not None:
         quit_on.connect(thread.quit)
+    _worker_threads.add(thread)
     return thread
+
+
+_worker_threads: weakref.WeakSet[QThread] = weakref.WeakSet()  # every thread worker_thread made
+
+
+def live_threads(name: str | None = None) -> list[QThread]:
+    """Worker threads (named `name`, or any) that have not finished: the app waits for them
+    when it quits, tests check that none is left behind."""
+    return [t for t in list(_worker_threads) if _alive(t) and (name is None or t.objectName() == name)]
+
+
+def _alive(thread: QThread) -> bool:
+    try:
+        return thread.isRunning()
+    except RuntimeError:  # the C++ object is gone
+        return False
 
 
 def _quitting() -> bool:

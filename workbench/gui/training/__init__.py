@@ -12,7 +12,8 @@ run_folders.py (no Qt), results.py and results_data.py (no Qt), commands.py (und
 
 from __future__ import annotations
 
+from workbench.gui.preload import live_threads
 from workbench.gui.training.panel import ReadOnlyBanner, TrainingPanel
-from workbench.gui.training.worker import RunOutcome, RunRequest, live_threads
+from workbench.gui.training.worker import RunOutcome, RunRequest
 
 __all__ = ["ReadOnlyBanner", "RunOutcome", "RunRequest", "TrainingPanel", "live_threads"]

@@ -26,7 +26,6 @@ import logging
 import math
 import threading
 import time
-import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,20 +62,6 @@ def limit_training_threads() -> int:
         torch.set_num_threads(max(1, min(torch.get_num_threads(), cores - CORES_LEFT_FOR_GUI)))
     return torch.get_num_threads()
 
-_live_threads: weakref.WeakSet[QThread] = weakref.WeakSet()
-
-
-def live_threads() -> list[QThread]:
-    """QThreads started by this package that have not finished (tests check it is empty)."""
-    return [t for t in list(_live_threads) if _alive(t)]
-
-
-def _alive(thread: QThread) -> bool:
-    try:
-        return thread.isRunning()
-    except RuntimeError:  # the C++ object is gone
-        return False
-
 
 def make_thread(worker: QObject, entry: Callable[[], None], name: str,
                 preload: tuple[str, ...] = TRAINING_MODULES) -> QThread:
@@ -91,9 +76,7 @@ def make_thread(worker: QObject, entry: Callable[[], None], name: str,
     loaders...), because a first import of torch in a worker thread can stall in PySide6's
     import hook, and moves garbage collection to the GUI thread (see workbench.gui.preload).
     """
-    thread = worker_thread(worker, entry, name, preload)
-    _live_threads.add(thread)
-    return thread
+    return worker_thread(worker, entry, name, preload)
 
 
 def _quit_own_thread() -> None:
