@@ -24,7 +24,7 @@ from workbench import __version__
 from workbench.errors import ExportError
 from workbench.graph.analysis import check
 from workbench.graph.document import Graph, Node
-from workbench.graph.tensor_spec import TensorSpec
+from workbench.layers.tensor_spec import TensorSpec
 from workbench.layers import modules as layer_modules
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from typing import Literal
 
 from workbench.errors import GraphError
 from workbench.graph.document import Edge, Graph, Node
-from workbench.graph.tensor_spec import TensorSpec
+from workbench.layers.tensor_spec import TensorSpec
 from workbench.layers.registry import ShapeError
 
 Severity = Literal["error", "warning"]

@@ -8,7 +8,7 @@ from torch import nn
 
 from workbench.graph.analysis import Analysis, check
 from workbench.graph.document import Graph
-from workbench.graph.tensor_spec import TensorSpec
+from workbench.layers.tensor_spec import TensorSpec
 
 
 class GraphModule(nn.Module):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workbench.graph.tensor_spec import TensorSpec
+from workbench.layers.tensor_spec import TensorSpec
 from workbench.layers.lazy_torch import nn
 from workbench.layers.params import bool_param, int_param
 from workbench.layers.registry import LayerSpec, Params, ShapeError, register

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from workbench.errors import GraphError
-from workbench.graph.tensor_spec import TensorSpec
+from workbench.layers.tensor_spec import TensorSpec
 from workbench.layers.params import ParamSpec
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ a Flatten"); shape inference puts the node in front ("Linear 'fc1' needs ...").
 
 from __future__ import annotations
 
-from workbench.graph.tensor_spec import TensorSpec
+from workbench.layers.tensor_spec import TensorSpec
 from workbench.layers.registry import ShapeError
 
 RANK_WORDS = {1: "a flat vector", 2: "a sequence (length×features)", 3: "an image (channels×height×width)"}
