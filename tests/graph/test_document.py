@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from workbench.errors import GraphError
-from workbench.graph.document import Graph, GraphEvent
+from workbench.graph.document import EventKind, Graph, GraphEvent
 
 
 def test_events_follow_edits() -> None:
@@ -20,8 +20,8 @@ def test_events_follow_edits() -> None:
     g.move(b.id, (10, 20))
     g.remove_node(b.id)
     assert [e.kind for e in seen] == [
-        "node_added", "node_added", "edge_added", "params_changed", "node_renamed", "node_moved",
-        "edge_removed", "node_removed",
+        EventKind.NODE_ADDED, EventKind.NODE_ADDED, EventKind.EDGE_ADDED, EventKind.PARAMS_CHANGED,
+        EventKind.NODE_RENAMED, EventKind.NODE_MOVED, EventKind.EDGE_REMOVED, EventKind.NODE_REMOVED,
     ]
     assert seen[2].edge == edge
     assert seen[3].detail == {"key": "out_features", "old": 64, "new": 5}

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from workbench.graph.document import Graph
-from workbench.graph.tensor_spec import TensorSpec
+from workbench.layers.tensor_spec import TensorSpec
 from workbench.layers import all_layer_specs, layer_spec
 from workbench.project import graph_from_dict
 

@@ -11,6 +11,7 @@ import copy
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from workbench.errors import GraphError
@@ -51,12 +52,24 @@ class Edge:
     dst_port: str = "in"
 
 
+class EventKind(Enum):
+    """What kind of change a GraphEvent reports."""
+
+    NODE_ADDED = "node_added"
+    NODE_REMOVED = "node_removed"  # detail["node"]: the removed Node
+    EDGE_ADDED = "edge_added"
+    EDGE_REMOVED = "edge_removed"
+    PARAMS_CHANGED = "params_changed"  # detail: key, old, new
+    NODE_RENAMED = "node_renamed"  # detail: old, new
+    NODE_MOVED = "node_moved"
+    RESET = "reset"  # anything may have changed: rebuild from the document
+
+
 @dataclass(frozen=True)
 class GraphEvent:
-    """What changed: kind is one of node_added, node_removed, edge_added, edge_removed,
-    params_changed, node_renamed, node_moved, reset."""
+    """What changed, and where."""
 
-    kind: str
+    kind: EventKind
     node_id: str | None = None
     edge: Edge | None = None
     detail: Mapping[str, Any] = field(default_factory=dict)
@@ -160,7 +173,7 @@ class Graph:
         node = Node(node_id, spec.type_id, name, values, (float(position[0]), float(position[1])))
         self._nodes[node_id] = node
         self._bump_id(node_id)
-        self._emit(GraphEvent("node_added", node_id))
+        self._emit(GraphEvent(EventKind.NODE_ADDED, node_id))
         return node
 
     def remove_node(self, node_id: str) -> tuple[Node, list[Edge]]:
@@ -170,7 +183,7 @@ class Graph:
         for edge in removed:
             self.disconnect(edge)
         del self._nodes[node_id]
-        self._emit(GraphEvent("node_removed", node_id, detail={"node": node}))
+        self._emit(GraphEvent(EventKind.NODE_REMOVED, node_id, detail={"node": node}))
         return node, removed
 
     def can_connect(self, src: str, dst: str, dst_port: str | None = None) -> str | None:
@@ -201,14 +214,14 @@ class Graph:
             raise GraphError(f"cannot connect: {reason}")
         edge = Edge(src, dst, dst_port or self.free_port(dst) or "")
         self._edges.append(edge)
-        self._emit(GraphEvent("edge_added", edge=edge))
+        self._emit(GraphEvent(EventKind.EDGE_ADDED, edge=edge))
         return edge
 
     def disconnect(self, edge: Edge) -> None:
         if edge not in self._edges:
             raise GraphError(f"no edge from '{edge.src}' to '{edge.dst}.{edge.dst_port}'")
         self._edges.remove(edge)
-        self._emit(GraphEvent("edge_removed", edge=edge))
+        self._emit(GraphEvent(EventKind.EDGE_REMOVED, edge=edge))
 
     def set_param(self, node_id: str, key: str, value: Any) -> Any:
         """Change one param (validated); returns the previous value. Dropping a merge's
@@ -222,7 +235,7 @@ class Graph:
         valid_ports = set(node.input_ports())
         for edge in [e for e in self._edges if e.dst == node_id and e.dst_port not in valid_ports]:
             self.disconnect(edge)
-        self._emit(GraphEvent("params_changed", node_id, detail={"key": key, "old": old, "new": new}))
+        self._emit(GraphEvent(EventKind.PARAMS_CHANGED, node_id, detail={"key": key, "old": old, "new": new}))
         return old
 
     def rename(self, node_id: str, name: str) -> str:
@@ -231,13 +244,13 @@ class Graph:
             return name
         self._check_name(name)
         old, node.name = node.name, name
-        self._emit(GraphEvent("node_renamed", node_id, detail={"old": old, "new": name}))
+        self._emit(GraphEvent(EventKind.NODE_RENAMED, node_id, detail={"old": old, "new": name}))
         return old
 
     def move(self, node_id: str, position: tuple[float, float]) -> None:
         node = self.node(node_id)
         node.position = (float(position[0]), float(position[1]))
-        self._emit(GraphEvent("node_moved", node_id))
+        self._emit(GraphEvent(EventKind.NODE_MOVED, node_id))
 
     def restore(self, node: Node, edges: Iterable[Edge] = ()) -> None:
         """Put back a removed node exactly as it was (used by undo)."""
@@ -246,7 +259,7 @@ class Graph:
         self._check_name(node.name)
         self._nodes[node.id] = copy.deepcopy(node)
         self._bump_id(node.id)
-        self._emit(GraphEvent("node_added", node.id))
+        self._emit(GraphEvent(EventKind.NODE_ADDED, node.id))
         for edge in edges:
             self.connect(edge.src, edge.dst, edge.dst_port)
 
@@ -254,7 +267,7 @@ class Graph:
         self._nodes.clear()
         self._edges.clear()
         self._next_id = 1
-        self._emit(GraphEvent("reset"))
+        self._emit(GraphEvent(EventKind.RESET))
 
     # ----- helpers -------------------------------------------------------------------------
 

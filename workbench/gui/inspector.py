@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from workbench.errors import GraphError
 from workbench.gui import theme
 from workbench.gui.labels import category_label
+from workbench.graph.document import EventKind
 from workbench.gui.session import EditorSession
 from workbench.layers.params import ParamSpec
 
@@ -246,11 +247,11 @@ class Inspector(QWidget):
     def _on_graph_event(self, event) -> None:  # noqa: ANN001
         if self.node_id is None:
             return
-        if event.kind == "node_removed" and event.node_id == self.node_id:
+        if event.kind is EventKind.NODE_REMOVED and event.node_id == self.node_id:
             self.show_node(None)
-        elif event.node_id == self.node_id and event.kind in ("params_changed", "node_renamed"):
+        elif event.node_id == self.node_id and event.kind in (EventKind.PARAMS_CHANGED, EventKind.NODE_RENAMED):
             self._refresh_values()
-        elif event.kind == "reset":
+        elif event.kind is EventKind.RESET:
             self.show_node(None)
 
     # ----- committing edits ----------------------------------------------------------------

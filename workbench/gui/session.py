@@ -15,7 +15,7 @@ from PySide6.QtGui import QUndoStack
 
 from workbench.errors import GraphError
 from workbench.graph.analysis import Analysis, analyze
-from workbench.graph.document import Graph, GraphEvent
+from workbench.graph.document import EventKind, Graph, GraphEvent
 from workbench.gui.commands import GraphCommand
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ class EditorSession(QObject):
 
     def _on_graph_event(self, event: GraphEvent) -> None:
         self.graph_changed.emit(event)
-        if event.kind != "node_moved" and not self._analysis_due:
+        if event.kind is not EventKind.NODE_MOVED and not self._analysis_due:
             self._analysis_due = True
             QTimer.singleShot(0, self.refresh_analysis)
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.graph.document import Edge, GraphEvent
+from workbench.graph.document import Edge, EventKind, GraphEvent
 from workbench.gui import theme
 from workbench.gui.canvas.edge_item import EdgeItem, EdgeLabelItem, curve
 from workbench.gui.canvas.node_item import MIN_HEIGHT, WIDTH, NodeItem, PortItem
@@ -169,26 +169,26 @@ class GraphScene(QGraphicsScene):
         assert self.session is not None
         graph = self.session.graph
         kind = event.kind
-        if kind == "node_added" and event.node_id:
+        if kind is EventKind.NODE_ADDED and event.node_id:
             self._add_node_item(event.node_id)
-        elif kind == "node_removed" and event.node_id in self.nodes:
+        elif kind is EventKind.NODE_REMOVED and event.node_id in self.nodes:
             item = self.nodes.pop(event.node_id)
             for edge_item in list(item.edges):  # the document removed them first; be safe
                 self.edges.pop(edge_item.edge, None)
                 self._remove_edge_item(edge_item)
             self.removeItem(item)
-        elif kind == "edge_added" and event.edge is not None:
+        elif kind is EventKind.EDGE_ADDED and event.edge is not None:
             self._add_edge_item(event.edge)
-        elif kind == "edge_removed" and event.edge in self.edges:
+        elif kind is EventKind.EDGE_REMOVED and event.edge in self.edges:
             self._remove_edge_item(self.edges.pop(event.edge))
-        elif kind in ("params_changed", "node_renamed") and event.node_id in self.nodes:
+        elif kind in (EventKind.PARAMS_CHANGED, EventKind.NODE_RENAMED) and event.node_id in self.nodes:
             item = self.nodes[event.node_id]
             item.update_from(graph.node(event.node_id))
             for edge_item in item.edges:
                 edge_item.update_path()
-        elif kind == "node_moved" and event.node_id in self.nodes:
+        elif kind is EventKind.NODE_MOVED and event.node_id in self.nodes:
             self.nodes[event.node_id].set_position(graph.node(event.node_id).position)
-        elif kind == "reset":
+        elif kind is EventKind.RESET:
             self._rebuild()
 
     def apply_analysis(self) -> None:
