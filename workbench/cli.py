@@ -383,7 +383,12 @@ def cmd_distill(args: argparse.Namespace) -> int:
 
     chosen = {"epochs": args.epochs, "temperature": args.temperature, "alpha": args.alpha, "lr": args.lr}
     settings = replace(DistillSettings(), **{k: v for k, v in chosen.items() if v is not None})
-    out = Path(args.out) if args.out else Path("runs") / f"{Path(args.teacher_run).name}-student-{time.strftime('%Y%m%d-%H%M%S')}"
+    if args.out:
+        out = Path(args.out)
+    else:
+        from workbench.safe_names import run_folder_name
+
+        out = Path("runs") / f"{run_folder_name(Path(args.teacher_run).resolve().name)}-student-{time.strftime('%Y%m%d-%H%M%S')}"
     progress = _Progress(settings.epochs)
     result = distill_run(args.teacher_run, args.student, out, settings, baseline=args.baseline, listeners=[progress])
     summary = result.summary()

@@ -25,8 +25,9 @@ from workbench.errors import DataError, ProjectFileError
 from workbench.files import write_json_atomic
 from workbench.graph.analysis import analyze, check
 from workbench.graph.builder import GraphModule, build_model
-from workbench.graph.document import Graph
+from workbench.graph.document import Graph, Node
 from workbench.project import Project, load_project, save_project
+from workbench.safe_names import run_folder_name
 
 if TYPE_CHECKING:  # for the annotation only; the engine loads when a run starts
     from workbench.training.distributed import DistContext
@@ -70,11 +71,12 @@ def fit_problems(graph: Graph, bundle: DataBundle, dataset_name: str) -> list[st
         )
     out = analysis.shapes[output.id]
     feeder = _feeder(graph, output.id)
+    outputs_param = _following(feeder, "outputs") if feeder is not None else None
     if bundle.task in ("classification", "language_model"):
         what = "classes" if bundle.task == "classification" else "characters in its vocabulary"
         expected = (bundle.num_outputs,) if bundle.task == "classification" else (want[0], bundle.num_outputs)
         if out.shape != expected:
-            fix = f" — set {feeder.label()} out_features to {bundle.num_outputs}" if feeder and feeder.type == "Linear" else ""
+            fix = f" — set {feeder.label()} {outputs_param} to {bundle.num_outputs}" if feeder and outputs_param else ""
             problems.append(
                 f"{output.label()} gets {out.dims()} per sample but dataset '{dataset_name}' has "
                 f"{bundle.num_outputs} {what} (expects {_dims(expected)}){fix}"
@@ -85,10 +87,11 @@ def fit_problems(graph: Graph, bundle: DataBundle, dataset_name: str) -> list[st
             f"{_dims(bundle.target_shape)} — end the network with a Linear of {bundle.num_outputs} outputs"
         )
     for node in graph.nodes:
-        if node.type == "Embedding" and bundle.vocab and node.params["num_embeddings"] < len(bundle.vocab):
+        vocab_param = _following(node, "vocab")
+        if vocab_param and bundle.vocab and node.params[vocab_param] < len(bundle.vocab):
             problems.append(
-                f"{node.label()} has num_embeddings {node.params['num_embeddings']} but the vocabulary has "
-                f"{len(bundle.vocab)} characters — set num_embeddings to {len(bundle.vocab)}"
+                f"{node.label()} has {vocab_param} {node.params[vocab_param]} but the vocabulary has "
+                f"{len(bundle.vocab)} characters — set {vocab_param} to {len(bundle.vocab)}"
             )
     return problems
 
@@ -106,17 +109,24 @@ def fit_graph_to_data(graph: Graph, bundle: DataBundle) -> list[str]:
             graph.set_param(source.id, "shape", shape)
             changes.append(f"{source.label()} now takes {kind} {_dims(shape)}")
     feeder = _feeder(graph, output.id) if output is not None else None
-    if feeder is not None and feeder.type == "Linear" and feeder.params["out_features"] != bundle.num_outputs:
-        graph.set_param(feeder.id, "out_features", bundle.num_outputs)
+    outputs_param = _following(feeder, "outputs") if feeder is not None else None
+    if feeder is not None and outputs_param and feeder.params[outputs_param] != bundle.num_outputs:
+        graph.set_param(feeder.id, outputs_param, bundle.num_outputs)
         changes.append(f"{feeder.label()} now has {bundle.num_outputs} outputs")
     for node in graph.nodes:
-        if node.type == "Embedding" and bundle.vocab and node.params["num_embeddings"] != len(bundle.vocab):
-            graph.set_param(node.id, "num_embeddings", len(bundle.vocab))
+        vocab_param, length_param = _following(node, "vocab"), _following(node, "length")
+        if vocab_param and bundle.vocab and node.params[vocab_param] != len(bundle.vocab):
+            graph.set_param(node.id, vocab_param, len(bundle.vocab))
             changes.append(f"{node.label()} now has {len(bundle.vocab)} embeddings")
-        if node.type == "PositionalEncoding" and bundle.input_dtype == "int64" and node.params["max_len"] < bundle.input_shape[0]:
-            graph.set_param(node.id, "max_len", bundle.input_shape[0])
+        if length_param and bundle.input_dtype == "int64" and node.params[length_param] < bundle.input_shape[0]:
+            graph.set_param(node.id, length_param, bundle.input_shape[0])
             changes.append(f"{node.label()} now accepts {bundle.input_shape[0]} positions")
     return changes
+
+
+def _following(node: Node, fact: str) -> str | None:
+    """The param of `node` that follows `fact` of the data (LayerSpec.follows_data), if any."""
+    return next((param for param, what in node.spec.follows_data if what == fact), None)
 
 
 def _input_kind(bundle: DataBundle) -> str:
@@ -167,13 +177,17 @@ def prepare_run(project: Project, overrides: dict[str, Any] | None = None, data:
 
 
 def default_run_dir(project: Project) -> Path:
-    """runs/<project>-<time> beside the project file (or in the working folder)."""
+    """runs/<project>-<time> beside the project file (or in the working folder).
+
+    The project's name goes through `run_folder_name`, so a name such as `../../x` still lands in runs/.
+    """
     runs = project.runs_dir
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    candidate = runs / f"{project.name}-{stamp}"
+    name = run_folder_name(project.name)
+    candidate = runs / f"{name}-{stamp}"
     n = 2
     while candidate.exists():
-        candidate = runs / f"{project.name}-{stamp}-{n}"
+        candidate = runs / f"{name}-{stamp}-{n}"
         n += 1
     return candidate
 

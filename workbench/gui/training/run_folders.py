@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.project import Project
+from workbench.safe_names import run_folder_name
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def display_name(path: Path, project_name: str | None, today: str | None = None)
     import time
 
     name = path.name
-    stamp = name[len(project_name) + 1:] if project_name and name.startswith(project_name + "-") else ""
+    stamp = name[len(prefix) + 1:] if project_name and name.startswith((prefix := run_folder_name(project_name)) + "-") else ""
     day, _, rest = stamp.partition("-")
     clock, _, count = rest.partition("-")
     if not (len(day) == 8 and day.isdigit() and len(clock) == 6 and clock.isdigit() and (not count or count.isdigit())):
