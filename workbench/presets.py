@@ -1,4 +1,4 @@
-"""Bundled presets: ready projects in the repository's `presets/` folder, opened by name or path."""
+"""Bundled presets: ready projects shipped in the package (`presets/` in the repository), opened by name or path."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from pathlib import Path
 from workbench.errors import ProjectFileError
 from workbench.graph.document import Graph
 from workbench.project import Project, load_project
-
-PRESETS_DIR = Path(__file__).resolve().parent.parent / "presets"
+from workbench.resources import presets_dir
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ def task_of(graph: Graph) -> str:
 
 
 def preset_paths() -> list[Path]:
-    return sorted(PRESETS_DIR.glob("*.json"))
+    return sorted(presets_dir().glob("*.json"))
 
 
 def parameter_count(graph: Graph) -> int:
@@ -80,7 +79,7 @@ def list_presets(parameters: bool = True) -> list[PresetInfo]:
 
 def load_preset(name: str) -> Project:
     """A fresh copy of a bundled preset; it has no file of its own until the user saves it."""
-    path = PRESETS_DIR / f"{name}.json"
+    path = presets_dir() / f"{name}.json"
     if not path.is_file():
         known = ", ".join(p.stem for p in preset_paths()) or "none found"
         raise ProjectFileError(f"no preset named '{name}' (presets: {known})")

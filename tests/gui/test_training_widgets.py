@@ -371,7 +371,7 @@ def test_open_train_screenshot_trains_in_the_app_and_exits_by_the_outcome(qapp, 
 
 
 def test_training_texts_are_translated(window, tmp_path: Path) -> None:  # noqa: ANN001
-    from workbench.gui.i18n import I18N_DIR, install_language
+    from workbench.gui.i18n import install_language
 
     # Every string of the training panel is in the translation file, translated.
     sources = sorted(str(p) for p in (Path(__file__).resolve().parents[2] / "workbench" / "gui" / "training").glob("*.py"))
@@ -390,7 +390,7 @@ def test_training_texts_are_translated(window, tmp_path: Path) -> None:  # noqa:
                 out[(name, message.findtext("source"))] = translation.text if done else None
         return out
 
-    ours = messages(I18N_DIR / "workbench_zh_CN.ts")
+    ours = messages(Path(__file__).resolve().parents[2] / "assets" / "i18n" / "workbench_zh_CN.ts")
     needed = messages(fresh)
     missing = [key for key in needed if not ours.get(key)]
     assert not missing, f"untranslated: {missing[:5]}"

@@ -167,18 +167,17 @@ def bigram_baseline_loss(bundle: DataBundle) -> float:
 
 
 def builtin_corpus_path() -> Path:
-    import workbench
+    from workbench.resources import asset_path
 
-    return Path(workbench.__file__).resolve().parent.parent / "assets" / "text" / CORPUS_FILE
+    return asset_path("text", CORPUS_FILE)
 
 
 def load_builtin_text(spec: DatasetSpec) -> DataBundle:
     path = builtin_corpus_path()
     if not path.is_file():
         raise DataError(
-            f"built-in dataset 'text': its corpus {path} is missing (it ships in the repository's "
-            f"assets/text folder, which this installation lacks); run Workbench from a checkout, "
-            f"or use source 'textfile' with a UTF-8 file of your own"
+            f"built-in dataset 'text': its corpus {path} is missing from this installation; "
+            f"reinstall Workbench with pip, or use source 'textfile' with a UTF-8 file of your own"
         )
     text = decode_utf8(read_bytes(path), path)
     return text_bundle(text, spec, "built-in dataset 'text'", "Python standard library source")

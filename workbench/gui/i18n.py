@@ -1,6 +1,6 @@
 """Languages: which one to show, and installing its translators.
 
-Our strings come from `assets/i18n/workbench_<lang>.qm` (compiled from the `.ts` next to it by
+Our strings come from the bundled `i18n/workbench_<lang>.qm` (`assets/` in the repository) (compiled from the `.ts` next to it by
 `pyside6-lrelease`); Qt's own strings (standard dialog buttons) from Qt's `qtbase_<lang>.qm`.
 Switching language at run time removes the old translators and installs the new ones; every
 widget re-reads its texts on the resulting LanguageChange event.
@@ -8,11 +8,10 @@ widget re-reads its texts on the resulting LanguageChange event.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
-I18N_DIR = Path(__file__).resolve().parent.parent.parent / "assets" / "i18n"
+from workbench.resources import asset_path
+
 
 # Language code -> name shown in preferences (each in its own language, as users look for it).
 LANGUAGES: dict[str, str] = {"en": "English", "zh_CN": "简体中文"}
@@ -40,7 +39,7 @@ def install_language(choice: str) -> str:
     if app is None or code == "en":
         return code
     ours = QTranslator(app)
-    if ours.load(str(I18N_DIR / f"workbench_{code}.qm")):
+    if ours.load(str(asset_path("i18n", f"workbench_{code}.qm"))):
         QCoreApplication.installTranslator(ours)
         _installed.append(ours)
     qt = QTranslator(app)

@@ -1,17 +1,16 @@
-"""Icons from `assets/icons/*.svg`, tinted with the theme's text colour when loaded."""
+"""Icons from the bundled `icons/*.svg` (`assets/` in the repository), tinted with the theme's text colour when loaded."""
 
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QRectF, Qt
 from PySide6.QtGui import QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
 from workbench.gui import theme
+from workbench.resources import asset_path
 
-ICON_DIR = Path(__file__).resolve().parent.parent.parent / "assets" / "icons"
 PLACEHOLDER = "#000000"
 
 
@@ -27,7 +26,7 @@ def clear_cache() -> None:
 
 @lru_cache(maxsize=128)
 def _icon(name: str, color: str) -> QIcon:
-    path = ICON_DIR / f"{name}.svg"
+    path = asset_path("icons", f"{name}.svg")
     if not path.is_file():
         return QIcon()
     data = path.read_text(encoding="utf-8").replace(PLACEHOLDER, color)

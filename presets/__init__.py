@@ -1,0 +1,1 @@
+"""The bundled presets, shipped inside the package as `workbench._presets` (see setup.py)."""
