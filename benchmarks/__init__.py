@@ -1,6 +1,6 @@
-"""Workbench's benchmarks: what the workbench costs over plain PyTorch, and how smooth the app stays.
+"""Scripts beside the package that are not part of `workbench bench`.
 
-Run them all with `workbench bench [--quick] [--json PATH]` (workbench/bench.py), or one piece
-from the repository root with `python -m benchmarks.NAME`. This folder is not part of the
-installed package: the benchmarks measure a source checkout.
+`python benchmarks/presets.py` trains every preset to its stated result (the README's table);
+`python -m benchmarks.engine_profile` splits the engine's overhead by cost. The benchmarks that
+`workbench bench` runs live in the package (`workbench/bench/`), so that an installed wheel has them.
 """

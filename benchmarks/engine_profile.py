@@ -38,7 +38,7 @@ from typing import Any
 
 import torch
 
-from benchmarks.train_throughput import FULL, PRESETS, engine_run, fresh_model, hand_loop_run, prepared_run
+from workbench.bench.train_throughput import FULL, PRESETS, engine_run, fresh_model, hand_loop_run, prepared_run
 
 CATEGORIES: dict[str, tuple[str, ...]] = {
     "step events (RunWriter)": ("RunWriter.__call__", "StepEvent.__init__", "Trainer._emit"),

@@ -2,8 +2,10 @@
 
 - `workbench.layers` does not import `workbench.graph` (the graph is built from layers, not the
   other way round);
-- only `workbench.gui` imports Qt or pyqtgraph (the core runs headless);
-- nothing in the package imports the repository's `benchmarks/` scripts, so a wheel is complete.
+- only `workbench.gui` imports Qt or pyqtgraph (the core runs headless), and `workbench.bench`,
+  whose pieces measure the app itself (only inside the functions that do);
+- nothing in the package imports the repository's `benchmarks/` scripts or finds its files
+  through `__file__`, so a wheel is as complete as a clone.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def test_only_the_gui_imports_qt() -> None:
     offenders = {
         str(path.relative_to(PACKAGE.parent)): sorted(m for m in imported_modules(path) if m.split(".")[0] in QT_ROOTS)
         for path in sources()
-        if "gui" not in path.relative_to(PACKAGE).parts
+        if path.relative_to(PACKAGE).parts[0] not in ("gui", "bench")
     }
     assert {k: v for k, v in offenders.items() if v} == {}
 
@@ -69,3 +71,15 @@ def test_the_package_does_not_import_the_repository_benchmarks() -> None:
         for path in sources()
     }
     assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_no_module_finds_files_through_its_own_path() -> None:
+    """Package data is read with importlib.resources (workbench.resources), never relative to
+    `__file__`, which points outside the package's data in a wheel."""
+    offenders = [
+        str(path.relative_to(PACKAGE.parent))
+        for path in sources()
+        if any(isinstance(node, ast.Name) and node.id == "__file__"
+               for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))))
+    ]
+    assert offenders == []

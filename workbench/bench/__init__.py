@@ -1,10 +1,11 @@
-"""`workbench bench`: the benchmarks in the repository's `benchmarks/` folder, run side by side.
+"""`workbench bench`: the benchmarks in this package, run side by side.
 
     results = run_benchmarks(quick=True)        # {key: number, ..., "machine": {...}, ...}
     print(format_table(results))
 
-The benchmarks live beside the package in a source checkout (`benchmarks/` is not installed),
-found the way `workbench.presets` finds `presets/`. Each piece returns numbers under fixed keys;
+Each piece is a module of this package (`python -m workbench.bench.NAME [--quick]` runs one
+alone), so an installed wheel benchmarks itself as a clone does; the repository's `benchmarks/`
+folder keeps the scripts that are not part of the command. Each piece returns numbers under fixed keys;
 `GOALS` says which of them have a goal and what it is. A piece that fails is recorded under
 "errors" and the others still run. Nothing here imports Qt or torch until a piece needs it.
 
@@ -29,7 +30,6 @@ from workbench.errors import WorkbenchError
 
 log = logging.getLogger(__name__)
 
-BENCHMARKS_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
 DEFAULT_THREADS = 1
 
 
@@ -89,7 +89,7 @@ CUDA_KEYS: tuple[str, ...] = ("train_throughput_ratio_cuda", "train_throughput_r
 class Piece:
     """One benchmark module and the function that measures it."""
 
-    name: str  # module in benchmarks/
+    name: str  # module of workbench.bench
     what: str  # one line for the progress output
     measure: Callable[[ModuleType, bool, bool], dict[str, float]]  # (module, quick, smoke)
 
@@ -111,23 +111,6 @@ PIECES: tuple[Piece, ...] = (
     Piece("gui_training", "training in the app: throughput, event-loop lag, step-to-plot latency", _plain),
 )
 CUDA_PIECE = Piece("train_throughput", "engine vs hand-written loop on CUDA with AMP", _cuda)
-
-
-def benchmarks_package() -> ModuleType:
-    """The repository's `benchmarks` package (imported with the repository root on sys.path)."""
-    if not (BENCHMARKS_DIR / "__init__.py").is_file():
-        raise WorkbenchError(
-            f"no benchmarks folder at {BENCHMARKS_DIR}: `workbench bench` runs from a source "
-            "checkout (git clone, then pip install -e .)"
-        )
-    root = str(BENCHMARKS_DIR.parent)
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    package = importlib.import_module("benchmarks")
-    if Path(package.__file__ or "").resolve().parent != BENCHMARKS_DIR:
-        raise WorkbenchError(f"`import benchmarks` found {package.__file__}, not {BENCHMARKS_DIR}: "
-                             "another package of that name is in the way")
-    return package
 
 
 def _give_collection_back() -> None:
@@ -152,12 +135,11 @@ def run_benchmarks(
     `smoke`: every piece at a token size (one epoch, a few repetitions), for tests: the same code
     paths and keys in seconds, numbers that mean nothing.
     """
-    benchmarks_package()
     import torch
 
     if threads is not None:
         torch.set_num_threads(threads)
-    common = importlib.import_module("benchmarks.common")
+    common = importlib.import_module("workbench.bench.common")
     say = progress or (lambda _text: None)
     chosen = set(only) if only is not None else None
     unknown = (chosen or set()) - {p.name for p in PIECES}
@@ -175,7 +157,7 @@ def run_benchmarks(
         say(f"{piece.what}…")
         t = time.perf_counter()
         try:
-            module = importlib.import_module(f"benchmarks.{piece.name}")
+            module = importlib.import_module(f"workbench.bench.{piece.name}")
             values = piece.measure(module, quick, smoke)
         except Exception as exc:  # one broken piece must not hide the others' numbers
             log.exception("benchmark %s failed", piece.name)

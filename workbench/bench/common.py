@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 U = TypeVar("U")
-REPO = Path(__file__).resolve().parent.parent
 
 
 def median(values: Sequence[float]) -> float:
@@ -69,13 +68,8 @@ def offscreen_qt() -> None:
 def qt_app() -> Any:
     """The app's QApplication (`workbench.gui.app.ensure_app`), offscreen unless a platform is set."""
     offscreen_qt()
-    try:
-        from workbench.gui.app import ensure_app  # also guards against PySide6's lost references
-    except ImportError:  # an older checkout: a plain QApplication, with the benchmarks' own guard
-        from PySide6.QtWidgets import QApplication
+    from workbench.gui.app import ensure_app  # also guards against PySide6's lost references
 
-        guard_none_refcount()
-        return QApplication.instance() or QApplication(sys.argv[:1])
     return ensure_app()
 
 
@@ -94,24 +88,6 @@ def none_refs_lost_per_void_call() -> float:
     for _ in range(100):
         point.setX(1.0)
     return (before - sys.getrefcount(None)) / 100
-
-
-def guard_none_refcount() -> float:
-    """Keep the benchmarks alive under the leak above; returns the leak measured (refs per call).
-
-    With the leak, the GUI benchmarks would abort after a few seconds of training. Python 3.12
-    makes None immortal by giving it a huge count; this does the same on 3.11 (CPython only),
-    once. Only for checkouts whose app does not guard itself yet (workbench/gui/app.py
-    `work_around_refcount_bugs` does this for None and True); `workbench bench` reports the leak.
-    """
-    leak = none_refs_lost_per_void_call()
-    if leak > 0 and sys.version_info < (3, 12) and platform.python_implementation() == "CPython":
-        import ctypes
-
-        refcount = ctypes.c_ssize_t.from_address(id(None))  # ob_refcnt is the object's first field
-        if refcount.value < 2**40:
-            refcount.value += 2**40
-    return leak
 
 
 def _cpu_model() -> str:
@@ -167,7 +143,7 @@ def machine() -> dict[str, Any]:
 
 
 def run_alone(piece: str, description: str) -> None:
-    """`python -m benchmarks.PIECE [--quick]`: the piece exactly as `workbench bench` runs it
+    """`python -m workbench.bench.PIECE [--quick]`: the piece exactly as `workbench bench` runs it
     (the same torch thread count: alone, torch's default would make its ratios incomparable),
     its numbers printed; exit status 1 if it failed."""
     parser = argparse.ArgumentParser(description=description)

@@ -1,11 +1,11 @@
 """Training from the app: throughput with the live plot attached, and how responsive the window stays.
 
-    python -m benchmarks.gui_training [--quick]
+    python -m workbench.bench.gui_training [--quick]
 
 The real main window (offscreen, 1440×900, empty settings folder), warmed up after its first
 paint as `workbench` does (training modules imported, start-up's objects frozen out of the
 garbage collector's full passes), opens the digits-cnn preset
-(saved to a temporary folder with the same plain settings as benchmarks/train_throughput.py, so
+(saved to a temporary folder with the same plain settings as workbench/bench/train_throughput.py, so
 runs go there) with the Curves dock shown, and `window.train()` starts each run exactly as the
 Train button does: the panel's worker object in its QThread, events drained into the live plot.
 Runs alternate with the hand-written loop of train_throughput.py on the same data and settings;
@@ -42,8 +42,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import alternate, median, paired_ratio, percentile, qt_app, run_alone
-from benchmarks.train_throughput import hand_loop_run, prepared_run
+from workbench.bench.common import alternate, median, paired_ratio, percentile, qt_app, run_alone
+from workbench.bench.train_throughput import hand_loop_run, prepared_run
 
 PRESET = "digits-cnn"
 LAG_INTERVAL_MS = 5

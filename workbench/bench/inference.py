@@ -1,6 +1,6 @@
 """Inference latency of exported models: onnxruntime vs PyTorch eager, int8 vs fp32.
 
-    python -m benchmarks.inference [--quick]
+    python -m workbench.bench.inference [--quick]
 
 - `onnx_vs_torch_latency_ratio_batch1`: the digits-cnn preset's network, one sample per call;
   onnxruntime (fp32, the file `export_onnx` writes) ÷ PyTorch eager (`model.eval()` under
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.common import median, run_alone
+from workbench.bench.common import median, run_alone
 from workbench.graph.builder import GraphModule, build_model
 from workbench.presets import load_preset
 

@@ -1,6 +1,6 @@
 """Redrawing the loss plot when it holds a million points (offscreen Qt, raster painting).
 
-    python -m benchmarks.plot_redraw
+    python -m workbench.bench.plot_redraw
 
 One redraw is what the app does at each refresh while training: one more step appended, the
 curves' `setData` (pyqtgraph peak downsampling + clip to view, auto-ranged over all points), a
@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import median, qt_app, run_alone
+from workbench.bench.common import median, qt_app, run_alone
 
 POINTS = 1_000_000
 SIZE = (1200, 360)
@@ -121,7 +121,7 @@ def live_plot_redraw(repeats: int, points: int = POINTS, budget_s: float = 5.0) 
 
 
 def measure(quick: bool = False, smoke: bool = False) -> dict[str, float]:
-    from benchmarks.common import none_refs_lost_per_void_call
+    from workbench.bench.common import none_refs_lost_per_void_call
 
     repeats = 3 if smoke else 15 if quick else 50
     points = 10_000 if smoke else POINTS  # smoke: the code path only, the numbers mean nothing

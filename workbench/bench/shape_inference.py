@@ -1,6 +1,6 @@
 """Re-validation + shape inference of a 200-node graph: what the editor runs after every edit.
 
-    python -m benchmarks.shape_inference
+    python -m workbench.bench.shape_inference
 
 The graph is a residual CNN the size of a large drawing: an image Input, a stem (Conv2d,
 BatchNorm2d), 27 residual blocks of seven layers (Conv2d, BatchNorm2d, ReLU, Conv2d, BatchNorm2d,
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 
-from benchmarks.common import median, percentile, run_alone
+from workbench.bench.common import median, percentile, run_alone
 from workbench.graph.analysis import analyze
 from workbench.graph.document import Graph
 

@@ -1,6 +1,6 @@
 """Start-up: from process start to the main window shown, with a preset open.
 
-    python -m benchmarks.startup [--quick]
+    python -m workbench.bench.startup [--quick]
 
 Each run is a fresh `python` process that starts the app the way `workbench open digits-cnn`
 does (`workbench.gui.app.run_app("digits-cnn")`), offscreen, with an empty settings folder. An
@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import REPO, median, run_alone
+from workbench.bench.common import median, run_alone
 
 PRESET = "digits-cnn"
 TIMEOUT_S = 120
@@ -66,7 +66,7 @@ def one_start(preset: str, config_dir: str) -> dict[str, float]:
     env.update({"QT_QPA_PLATFORM": "offscreen", "WORKBENCH_CONFIG_DIR": config_dir})
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     t0 = time.time()
-    proc = subprocess.run([sys.executable, "-c", CHILD, preset], cwd=REPO, env=env, capture_output=True,
+    proc = subprocess.run([sys.executable, "-c", CHILD, preset], cwd=config_dir, env=env, capture_output=True,
                           text=True, timeout=TIMEOUT_S)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("WORKBENCH_STARTUP ")), None)
     marks = json.loads(line.split(" ", 1)[1]) if line else {}

@@ -1,6 +1,6 @@
 """Engine vs hand-written PyTorch loop: samples per second on the same model, data and settings.
 
-    python -m benchmarks.train_throughput [--quick]
+    python -m workbench.bench.train_throughput [--quick]
 
 What each side does, timed from its first line to its last:
 
@@ -40,7 +40,7 @@ from typing import Any
 
 import torch
 
-from benchmarks.common import alternate, median, paired_ratio, run_alone
+from workbench.bench.common import alternate, median, paired_ratio, run_alone
 from workbench.presets import load_preset
 from workbench.runs import PreparedRun, prepare_run
 from workbench.training import Listener, RunWriter, Trainer
