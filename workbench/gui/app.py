@@ -52,7 +52,8 @@ def work_around_refcount_bugs() -> list[str]:
     (pyqtgraph emits and repaints from Python on every update), end the process with "Fatal
     Python error: none_dealloc" / "bool_dealloc". Python 3.12+ has immortal singletons and is
     not affected. The guard gives the affected singletons a reference count that cannot run
-    out (what Python 3.12 does for them); the proper fix is a PySide6 without the bug.
+    out (what Python 3.12 does for them). The dependency excludes 6.12.0 on Python < 3.12, so this
+    is a fallback for environments that installed it anyway; it logs a warning when it engages.
     """
     if sys.version_info >= (3, 12) or getattr(work_around_refcount_bugs, "guarded", None) is not None:
         return list(getattr(work_around_refcount_bugs, "guarded", []))
@@ -82,8 +83,10 @@ def work_around_refcount_bugs() -> list[str]:
     if guarded:
         import PySide6
 
-        log.info("PySide6 %s loses references to %s on calls from Python; guarded",
-                 PySide6.__version__, " and ".join(guarded))
+        # A fallback: pyproject.toml keeps pip from choosing such a release on Python < 3.12.
+        log.warning("PySide6 %s loses references to %s on calls from Python; the guard against it "
+                    "engaged (install another PySide6-Essentials release, e.g. 6.11.3, to need none)",
+                    PySide6.__version__, " and ".join(guarded))
     return guarded
 
 
