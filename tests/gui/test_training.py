@@ -217,37 +217,32 @@ def test_a_device_this_machine_lacks_is_refused_with_the_reason(trainer, qtbot) 
     assert not window.read_only
 
 
-def test_the_event_loop_is_never_blocked_while_the_worker_trains(trainer, qtbot) -> None:  # noqa: ANN001
+def test_the_event_loop_keeps_running_while_the_worker_trains(trainer, qtbot) -> None:  # noqa: ANN001
+    """The GUI thread handles its events all through a run, so the window stays responsive.
+
+    Shown without a clock: a timer on the GUI thread samples how many steps the plot holds; if
+    training blocked the GUI thread, no sample could fall between its first and its last step.
+    How long the GUI thread may wait is measured by `workbench bench` (event_loop_lag_*), not here.
+    """
     window = trainer
     _open(window, "digits-mlp", epochs=10)
     panel = window.training
-    interval_ms = 10
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
+    seen: list[int] = []
     timer = QTimer()
-    timer.setInterval(interval_ms)
-    timer.timeout.connect(tick)
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: seen.append(panel.plot.step_count()))
     appended: list[int] = []
     panel.plot.points_appended.connect(lambda n, _t: appended.append(n))
     with qtbot.waitSignal(panel.run_finished, timeout=RUN_TIMEOUT_MS):
         assert window.train()
-        last[0] = time.perf_counter()
         timer.start()
     timer.stop()
-    assert len(gaps) >= 10
-    # The first gap holds the window's own relayout for the run (docks shown and resized by
-    # Train itself); from then on, the worker trains.
-    lateness = max(gaps[1:]) - interval_ms / 1000
-    assert lateness < 0.25, f"the GUI thread was blocked for {lateness * 1000:.0f} ms"
+    total = panel.plot.step_count()
+    midway = sorted({n for n in seen if 0 < n < total})
+    assert len(midway) >= 2, f"the GUI thread handled no event while the run was under way (samples: {seen[:20]}…)"
     # Batched: the plot grew in fewer refreshes than there were steps (or one per step at most).
-    assert sum(appended) == panel.plot.step_count()
-    assert len(appended) <= panel.plot.step_count()
+    assert sum(appended) == total
+    assert len(appended) <= total
 
 
 def test_the_event_buffer_batches_a_flood_of_events(qtbot) -> None:  # noqa: ANN001
