@@ -1,13 +1,18 @@
-"""Every registered layer type: declared shape == real output shape, params round trip, backward runs."""
+"""Every registered layer type: declared shape == real output shape, params round trip, backward runs,
+and the facts other modules read (default name, width param, channel rule, width multiple, data-following
+params) fit the type."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 import torch
 
 from workbench.graph.document import Graph
 from workbench.layers.tensor_spec import TensorSpec
-from workbench.layers import all_layer_specs, layer_spec
+from workbench.layers import ShapeError, all_layer_specs, layer_spec
+from workbench.layers.registry import DATA_FACTS, Channels, Width
 from workbench.project import graph_from_dict
 
 IMG = TensorSpec((3, 8, 8))
@@ -113,3 +118,123 @@ def test_duplicate_registration_is_refused() -> None:
 
     with pytest.raises(ValueError, match="registered twice"):
         register(layer_spec("Linear"))
+
+
+# ----- the facts other modules read from the declaration --------------------------------------
+
+
+def _example_params(type_id: str) -> dict:
+    spec = layer_spec(type_id)
+    _, overrides = EXAMPLES[type_id]
+    return {**spec.defaults(), **{k: spec.param(k).validate(v) for k, v in overrides.items()}}
+
+
+def _axis_index(axis: str) -> int:
+    return 0 if axis == "first" else -1
+
+
+@pytest.mark.parametrize("type_id", TYPES)
+def test_a_new_node_gets_the_declared_name(type_id: str) -> None:
+    graph = Graph()
+    first, second = graph.add_node(type_id), graph.add_node(type_id)
+    assert first.name == layer_spec(type_id).default_name
+    assert second.name == f"{first.name}_2"
+
+
+@pytest.mark.parametrize("type_id", [t for t in TYPES if layer_spec(t).width is not None])
+def test_the_width_param_sets_the_declared_axis_and_weights(type_id: str) -> None:
+    spec = layer_spec(type_id)
+    width = spec.width
+    assert width is not None and spec.param(width.param).kind == "int"
+    inputs, _ = EXAMPLES[type_id]
+    params = _example_params(type_id)
+    params[width.param] = 6  # a width no example input has, so a wrong axis cannot pass by chance
+    assert spec.shape_rule(params, inputs).shape[_axis_index(width.axis)] == 6
+    if width.prune_dim is not None:
+        module = spec.build_module(params, inputs)
+        assert module.weight.shape[width.prune_dim] == 6
+        assert module.bias is None or module.bias.shape == (6,)
+
+
+@pytest.mark.parametrize("type_id", TYPES)
+def test_the_channel_rule_names_real_tensors_and_axes(type_id: str) -> None:
+    spec = layer_spec(type_id)
+    rule = spec.channels
+    inputs, _ = EXAMPLES[type_id]
+    params = _example_params(type_id)
+    if rule.flow in ("norm", "absorb"):
+        state = spec.build_module(params, inputs).state_dict()
+        channels = inputs[0].shape[_axis_index(rule.axis)]
+        assert rule.tensors
+        for name in rule.tensors:
+            assert state[name].shape[rule.dim] == channels, name
+    elif rule.flow == "pool":
+        # pooling keeps each channel apart: the output has the input's channels on the same axis
+        assert spec.shape_rule(params, inputs).shape[0] == inputs[0].shape[0]
+    elif rule.flow == "pass":
+        assert spec.shape_rule(params, inputs) == inputs[0]
+    elif rule.flow == "concat":
+        assert spec.param("axis").kind == "int"
+    elif rule.flow == "stop":
+        assert rule.reason.format(label="x").strip()
+
+
+@pytest.mark.parametrize("type_id", [t for t in TYPES if layer_spec(t).width_multiple is not None])
+def test_the_width_multiple_is_what_the_shape_rule_needs(type_id: str) -> None:
+    spec = layer_spec(type_id)
+    inputs, _ = EXAMPLES[type_id]
+    params = _example_params(type_id)
+    if type_id == "PositionalEncoding":
+        params["encoding"] = "sinusoidal"
+    assert spec.width_multiple is not None
+    multiple = spec.width_multiple(params)
+    assert multiple > 1
+    ok, odd = TensorSpec(inputs[0].shape[:-1] + (multiple * 3,)), TensorSpec(inputs[0].shape[:-1] + (multiple * 3 + 1,))
+    spec.shape_rule(params, [ok])
+    with pytest.raises(ShapeError):
+        spec.shape_rule(params, [odd])
+
+
+@pytest.mark.parametrize("type_id", [t for t in TYPES if layer_spec(t).follows_data])
+def test_params_that_follow_the_data_are_whole_numbers(type_id: str) -> None:
+    spec = layer_spec(type_id)
+    for param, fact in spec.follows_data:
+        assert spec.param(param).kind == "int"
+        assert fact in DATA_FACTS
+
+
+def test_a_declaration_naming_a_missing_param_is_refused() -> None:
+    from workbench.layers.registry import register
+
+    linear = layer_spec("Linear")
+    with pytest.raises(ValueError, match="width"):
+        register(dataclasses.replace(linear, type_id="BadLinear", width=Width("out_channels", "last")))
+    with pytest.raises(ValueError, match="follows_data"):
+        register(dataclasses.replace(linear, type_id="BadLinear", width=None, follows_data=(("units", "outputs"),)))
+    with pytest.raises(ValueError, match="channel flow"):
+        register(dataclasses.replace(linear, type_id="BadLinear", width=None, channels=Channels("sideways")))
+    assert "BadLinear" not in TYPES and all(s.type_id != "BadLinear" for s in all_layer_specs())
+
+
+# Modules that may name layer types: the layer library itself, the app's palette and styling,
+# and the benchmarks, which build example networks. The Input and Output ends of a network are
+# named everywhere (the graph's source and sink), so they are allowed too.
+_MAY_NAME_TYPES = ("layers", "gui", "bench")
+
+
+def test_no_module_outside_the_layer_library_keys_facts_by_type_id() -> None:
+    import ast
+    from pathlib import Path
+
+    import workbench
+
+    ids = {s.type_id for s in all_layer_specs()} - {"Input", "Output"}
+    root = Path(workbench.__file__).parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if path.relative_to(root).parts[0] in _MAY_NAME_TYPES:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and node.value in ids:
+                found.append(f"{path.relative_to(root)}:{node.lineno} {node.value!r}")
+    assert found == []

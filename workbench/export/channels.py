@@ -3,7 +3,8 @@
 Removing output channels from a Linear or a convolution changes every tensor downstream until a
 layer that *absorbs* the width (the next Linear's input features, the next convolution's input
 channels). `trace_channels` walks there and returns what must be sliced on the way, or the
-reason it cannot be done safely:
+reason it cannot be done safely. What each layer type does with the channels is declared with
+the type (`LayerSpec.channels`, `LayerSpec.width` in workbench.layers):
 
 - element-wise layers (activations, Dropout) and pooling pass the channels through;
 - BatchNorm passes them through after its per-channel statistics are sliced too;
@@ -23,22 +24,25 @@ import numpy as np
 
 from workbench.graph.analysis import Analysis
 from workbench.graph.document import Graph
+from workbench.layers import layer_spec
+from workbench.layers.registry import Width
 
-PRODUCERS = {"Linear": "out_features", "Conv1d": "out_channels", "Conv2d": "out_channels", "ConvTranspose2d": "out_channels"}
-ELEMENTWISE = {"ReLU", "GELU", "SiLU", "Tanh", "Sigmoid", "LeakyReLU", "Dropout"}
-POOLS = {"MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "GlobalAvgPool"}
-NORMS = {"BatchNorm1d", "BatchNorm2d"}
-# Layers with their own width setting, which the width of their input does not reach past.
-WIDTH_SETTERS = {"Linear": "out_features", "Conv1d": "out_channels", "Conv2d": "out_channels",
-                 "ConvTranspose2d": "out_channels", "Embedding": "embedding_dim", "PatchEmbedding": "embed_dim"}
+# Why a layer that needs its channels on one axis cannot follow them on another: (flow, axis).
+_WRONG_AXIS = {
+    ("norm", "first"): "{label} normalises another axis than its channels",
+    ("pool", "first"): "{label} pools across its channels",
+    ("absorb", "first"): "{label} takes its channels from another axis",
+    ("absorb", "last"): "{label} mixes another axis than its channels",
+}
 
 
 @dataclass(frozen=True)
 class Slice:
-    """Keep `index` along one axis of one parameter family of a node."""
+    """Keep `index` along axis `dim` of some parameters and buffers of one node."""
 
     node_id: str
-    role: str  # "bn" (all per-channel tensors), "linear_in", "conv_in", "deconv_in", "patch_in"
+    tensors: tuple[str, ...]  # state-dict names relative to the node's module ("weight", "proj.weight")
+    dim: int
     index: np.ndarray
 
 
@@ -54,9 +58,21 @@ class ChannelTrace:
         return self.reason is None
 
 
+def prunable_width(node_type: str) -> Width | None:
+    """The width declaration of a type whose output channels can be pruned, else None."""
+    width = layer_spec(node_type).width
+    return width if width is not None and width.prune_dim is not None else None
+
+
+def sets_width(node_type: str) -> bool:
+    """Does this type set its output's width with a param of its own (the input's stops here)?"""
+    return layer_spec(node_type).width is not None
+
+
 def channel_axis(node_type: str, rank: int) -> int:
     """Per-sample axis holding a producer's channels: last for Linear, first for convolutions."""
-    return rank - 1 if node_type == "Linear" else 0
+    width = layer_spec(node_type).width
+    return rank - 1 if width is not None and width.axis == "last" else 0
 
 
 def trace_channels(graph: Graph, analysis: Analysis, producer_id: str, keep: np.ndarray) -> ChannelTrace:
@@ -80,38 +96,28 @@ def _walk(graph: Graph, analysis: Analysis, src: str, shape: tuple[int, ...], ax
             trace.reason = f"its channels reach {label} along two paths"
             return
         visited.add(dst.id)
-        t = dst.type
+        rule = dst.spec.channels
+        flow = rule.flow
         out_shape = analysis.shapes[dst.id].shape
-        last = len(shape) - 1
-        if t in ELEMENTWISE:
-            _walk(graph, analysis, dst.id, out_shape, axis, keep, trace, visited)
-        elif t in NORMS:
-            if axis != 0:
-                trace.reason = f"{label} normalises another axis than its channels"
+        if flow in ("pool", "norm", "absorb"):
+            wanted = 0 if rule.axis == "first" else len(shape) - 1
+            if axis != wanted:
+                trace.reason = _WRONG_AXIS[flow, rule.axis].format(label=label)
                 return
-            trace.slices.append(Slice(dst.id, "bn", keep))
+        if flow == "pass":
             _walk(graph, analysis, dst.id, out_shape, axis, keep, trace, visited)
-        elif t in POOLS:
-            if axis != 0:
-                trace.reason = f"{label} pools across its channels"
-                return
+        elif flow == "norm":
+            trace.slices.append(Slice(dst.id, rule.tensors, rule.dim, keep))
+            _walk(graph, analysis, dst.id, out_shape, axis, keep, trace, visited)
+        elif flow == "pool":
             _walk(graph, analysis, dst.id, out_shape, 0, keep, trace, visited)
-        elif t == "Flatten":
+        elif flow == "flatten":
             flat = np.arange(math.prod(shape)).reshape(shape)
             kept = np.sort(np.take(flat, keep, axis=axis).reshape(-1))
             _walk(graph, analysis, dst.id, out_shape, 0, kept, trace, visited)
-        elif t == "Linear":
-            if axis != last:
-                trace.reason = f"{label} mixes another axis than its channels"
-                return
-            trace.slices.append(Slice(dst.id, "linear_in", keep))
-        elif t in ("Conv1d", "Conv2d", "ConvTranspose2d", "PatchEmbedding"):
-            if axis != 0:
-                trace.reason = f"{label} takes its channels from another axis"
-                return
-            role = {"ConvTranspose2d": "deconv_in", "PatchEmbedding": "patch_in"}.get(t, "conv_in")
-            trace.slices.append(Slice(dst.id, role, keep))
-        elif t == "Concat":
+        elif flow == "absorb":
+            trace.slices.append(Slice(dst.id, rule.tensors, rule.dim, keep))
+        elif flow == "concat":
             if dst.params["axis"] != axis:
                 trace.reason = f"{label} joins along another axis than the channels"
                 return
@@ -123,14 +129,8 @@ def _walk(graph: Graph, analysis: Analysis, src: str, shape: tuple[int, ...], ax
                 pieces.append(keep + offset if port == edge.dst_port else np.arange(offset, offset + width))
                 offset += width
             _walk(graph, analysis, dst.id, out_shape, axis, np.concatenate(pieces), trace, visited)
-        elif t == "Add":
-            trace.reason = f"it feeds {label} (a residual connection: both branches must keep the same channels)"
-        elif t == "Output":
-            trace.reason = "its width is the model's output"
-        elif t in ("TransformerBlock", "MultiHeadSelfAttention", "PositionalEncoding", "SequencePool"):
-            trace.reason = f"it feeds {label}, whose width is fixed inside the Transformer stream"
-        else:
-            trace.reason = f"it feeds {label}, which needs its full width"
+        else:  # "stop"
+            trace.reason = rule.reason.format(label=label)
 
 
 def reaches_output(graph: Graph, node_id: str) -> bool:
@@ -142,7 +142,7 @@ def reaches_output(graph: Graph, node_id: str) -> bool:
             dst = graph.node(edge.dst)
             if dst.type == "Output":
                 return True
-            if dst.type in WIDTH_SETTERS or dst.id in seen:
+            if sets_width(dst.type) or dst.id in seen:
                 continue
             seen.add(dst.id)
             stack.append(dst.id)
@@ -157,6 +157,6 @@ def downstream_until_width_setter(graph: Graph, node_id: str) -> set[str]:
         for edge in graph.edges_from(current):
             if edge.dst not in seen:
                 seen.add(edge.dst)
-                if graph.node(edge.dst).type not in WIDTH_SETTERS:
+                if not sets_width(graph.node(edge.dst).type):
                     stack.append(edge.dst)
     return seen

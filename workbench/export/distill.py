@@ -34,13 +34,13 @@ from torch.utils.data import DataLoader
 
 from workbench.data.bundle import DataBundle
 from workbench.errors import ExportError, GraphError, WorkbenchError
-from workbench.export.channels import WIDTH_SETTERS, downstream_until_width_setter, reaches_output
+from workbench.export.channels import downstream_until_width_setter, reaches_output
 from workbench.export.evaluate import Evaluation, evaluate, torch_predict
 from workbench.export.onnx_export import eval_mode
 from workbench.export.options import ExportCancelled
 from workbench.graph.analysis import analyze
 from workbench.graph.builder import GraphModule, build_model
-from workbench.graph.document import Graph
+from workbench.graph.document import Graph, Node
 
 log = logging.getLogger(__name__)
 
@@ -134,11 +134,12 @@ class DistillResult:
 
 
 def scale_widths(graph: Graph, factor: float) -> ScaledGraph:
-    """The graph with Linear out_features, Conv out_channels and embedding widths × `factor`.
+    """The graph with every declared width (`LayerSpec.width`: Linear out_features, Conv
+    out_channels, embedding widths) × `factor`.
 
-    Widths that reach the Output stay (they are the model's answer), and widths flowing into
-    attention are rounded to a multiple of every head count (and even, for sinusoidal
-    positions). Layers whose narrowing would break a shape rule elsewhere (say, an Add
+    Widths that reach the Output stay (they are the model's answer), and widths are rounded to
+    a multiple of what the layers declare they need (`LayerSpec.width_multiple`: every head
+    count, and even for sinusoidal positions). Layers whose narrowing would break a shape rule elsewhere (say, an Add
     against the Input) keep their width; `kept` says which and why.
     """
     if not _number(factor) or not 0 < factor <= 4:
@@ -148,32 +149,31 @@ def scale_widths(graph: Graph, factor: float) -> ScaledGraph:
         raise ExportError(f"the teacher's graph is not valid: {analysis.errors_text()}")
     multiple = 1
     for node in graph.nodes:
-        if node.type in ("TransformerBlock", "MultiHeadSelfAttention"):
-            multiple = math.lcm(multiple, node.params["heads"])
-        if node.type == "PositionalEncoding" and node.params["encoding"] == "sinusoidal":
-            multiple = math.lcm(multiple, 2)
+        needs = node.spec.width_multiple
+        if needs is not None:
+            multiple = math.lcm(multiple, needs(node.params))
     out = ScaledGraph(graph.copy())
     candidates: dict[str, int] = {}
     for node in graph.nodes:
-        if node.type not in WIDTH_SETTERS:
+        if node.spec.width is None:
             continue
         if reaches_output(graph, node.id):
             out.kept[node.name] = "its width is the model's output"
             continue
-        old = node.params[WIDTH_SETTERS[node.type]]
+        old = node.params[_width_param(node)]
         new = max(multiple, int(round(old * factor / multiple)) * multiple)
         if new != old:
             candidates[node.id] = new
     for _ in range(len(candidates) + 1):
         trial = graph.copy()
         for nid, new in candidates.items():
-            trial.set_param(nid, WIDTH_SETTERS[trial.node(nid).type], new)
+            trial.set_param(nid, _width_param(trial.node(nid)), new)
         result = analyze(trial)
         if result.ok:
             out.graph = trial
             for nid, new in candidates.items():
                 node = graph.node(nid)
-                out.changed[node.name] = (node.params[WIDTH_SETTERS[node.type]], new)
+                out.changed[node.name] = (node.params[_width_param(node)], new)
             return out
         bad = {p.node_id for p in result.problems if p.severity == "error" and p.node_id}
         culprits = [nid for nid in candidates if downstream_until_width_setter(trial, nid) & bad]
@@ -184,6 +184,12 @@ def scale_widths(graph: Graph, factor: float) -> ScaledGraph:
             out.kept[graph.node(nid).name] = "narrowing it breaks a shape rule further on (" + next(
                 p.message for p in result.problems if p.node_id in bad) + ")"
     raise ExportError(f"cannot scale the widths by {factor}: {analyze(trial).errors_text()}")
+
+
+def _width_param(node: Node) -> str:
+    width = node.spec.width
+    assert width is not None  # only nodes that declare a width are scaled
+    return width.param
 
 
 def resolve_student(spec: Graph | float | str, teacher_graph: Graph) -> tuple[Graph, str]:

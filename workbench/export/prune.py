@@ -23,7 +23,7 @@ from torch import nn
 from torch.nn.utils import prune
 
 from workbench.errors import ExportError
-from workbench.export.channels import PRODUCERS, Slice, trace_channels
+from workbench.export.channels import Slice, prunable_width, trace_channels
 from workbench.graph.analysis import check
 from workbench.graph.builder import GraphModule, build_model
 from workbench.graph.document import Graph
@@ -108,21 +108,23 @@ def channel_prune(model: GraphModule, graph: Graph, fraction: float, seed: int |
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     analysis = check(work)
     result = ChannelPruneResult(work, model)
-    order = [nid for nid in analysis.order if work.node(nid).type in PRODUCERS]
+    order = [nid for nid in analysis.order if prunable_width(work.node(nid).type) is not None]
     for nid in order:
         node = work.node(nid)
-        key = PRODUCERS[node.type]
+        declared = prunable_width(node.type)
+        assert declared is not None and declared.prune_dim is not None
+        key, dim = declared.param, declared.prune_dim
         width = node.params[key]
         keep_n = max(1, int(round(width * (1 - fraction))))
         if keep_n >= width:
             result.skipped[node.name] = f"only {width} channel(s)"
             continue
-        keep = _strongest(state, node.name, node.type, keep_n)
+        keep = _strongest(state, node.name, dim, keep_n)
         trace = trace_channels(work, analysis, nid, keep)
         if not trace.ok:
             result.skipped[node.name] = str(trace.reason)
             continue
-        _slice_producer(state, node.name, node.type, keep)
+        _slice_producer(state, node.name, dim, keep)
         for s in trace.slices:
             _slice_consumer(state, work.node(s.node_id).name, s)
         work.set_param(nid, key, keep_n)
@@ -142,10 +144,8 @@ def channel_prune(model: GraphModule, graph: Graph, fraction: float, seed: int |
     return result
 
 
-def _strongest(state: dict[str, torch.Tensor], name: str, node_type: str, count: int) -> np.ndarray:
-    weight = state[f"{name}.weight"]
-    if node_type == "ConvTranspose2d":
-        weight = weight.transpose(0, 1)  # (in, out, k, k): channels are the second axis
+def _strongest(state: dict[str, torch.Tensor], name: str, dim: int, count: int) -> np.ndarray:
+    weight = state[f"{name}.weight"].transpose(0, dim)  # the output channels first (a transposed conv: second)
     norms = weight.abs().reshape(weight.shape[0], -1).sum(dim=1)
     top = torch.topk(norms, count).indices
     return np.sort(top.numpy())
@@ -155,24 +155,14 @@ def _take(tensor: torch.Tensor, index: np.ndarray, dim: int) -> torch.Tensor:
     return tensor.index_select(dim, torch.as_tensor(index, dtype=torch.long)).contiguous()
 
 
-def _slice_producer(state: dict[str, torch.Tensor], name: str, node_type: str, keep: np.ndarray) -> None:
-    dim = 1 if node_type == "ConvTranspose2d" else 0
+def _slice_producer(state: dict[str, torch.Tensor], name: str, dim: int, keep: np.ndarray) -> None:
     state[f"{name}.weight"] = _take(state[f"{name}.weight"], keep, dim)
     if f"{name}.bias" in state:
         state[f"{name}.bias"] = _take(state[f"{name}.bias"], keep, 0)
 
 
 def _slice_consumer(state: dict[str, torch.Tensor], name: str, s: Slice) -> None:
-    if s.role == "bn":
-        for part in ("weight", "bias", "running_mean", "running_var"):
-            key = f"{name}.{part}"
-            if key in state:
-                state[key] = _take(state[key], s.index, 0)
-    elif s.role in ("linear_in", "conv_in"):
-        state[f"{name}.weight"] = _take(state[f"{name}.weight"], s.index, 1)
-    elif s.role == "deconv_in":
-        state[f"{name}.weight"] = _take(state[f"{name}.weight"], s.index, 0)
-    elif s.role == "patch_in":
-        state[f"{name}.proj.weight"] = _take(state[f"{name}.proj.weight"], s.index, 1)
-    else:  # pragma: no cover - the trace only makes the roles above
-        raise AssertionError(s.role)
+    for tensor in s.tensors:
+        key = f"{name}.{tensor}"
+        if key in state:  # a BatchNorm without affine weights or running statistics lacks some
+            state[key] = _take(state[key], s.index, s.dim)

@@ -165,7 +165,7 @@ class Graph:
         node_id = node_id or self.new_id()
         if node_id in self._nodes:
             raise GraphError(f"a node with id '{node_id}' already exists")
-        name = name or self.unique_name(_default_name(spec.type_id))
+        name = name or self.unique_name(spec.default_name)
         self._check_name(name)
         values = spec.defaults()
         for key, value in (params or {}).items():
@@ -364,13 +364,3 @@ def _validated(spec: LayerSpec, key: str, value: Any) -> Any:
     except GraphError as exc:
         raise GraphError(f"{spec.type_id}: {exc}") from None
 
-
-def _default_name(type_id: str) -> str:
-    short = {
-        "Linear": "fc", "Conv1d": "conv", "Conv2d": "conv", "ConvTranspose2d": "deconv",
-        "MaxPool2d": "pool", "AvgPool2d": "pool", "AdaptiveAvgPool2d": "pool", "GlobalAvgPool": "gap",
-        "BatchNorm1d": "bn", "BatchNorm2d": "bn", "LayerNorm": "ln", "MultiHeadSelfAttention": "attn",
-        "TransformerBlock": "block", "PositionalEncoding": "pos", "PatchEmbedding": "patches",
-        "Embedding": "embed", "SequencePool": "seqpool", "Input": "input", "Output": "output",
-    }
-    return short.get(type_id, type_id.lower())

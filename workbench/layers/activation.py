@@ -5,7 +5,7 @@ from __future__ import annotations
 from workbench.layers.tensor_spec import TensorSpec
 from workbench.layers.lazy_torch import nn
 from workbench.layers.params import float_param
-from workbench.layers.registry import LayerSpec, Params, register
+from workbench.layers.registry import Channels, LayerSpec, Params, register
 from workbench.layers.rules import need_float, one
 
 
@@ -23,6 +23,7 @@ def _simple(type_id: str, class_name: str, doc: str) -> None:
         params=(),
         shape_rule=_elementwise,
         construct=lambda p, i: (getattr(nn, class_name), {}),
+        channels=Channels("pass"),
     ))
 
 
@@ -40,6 +41,7 @@ register(LayerSpec(
     shape_rule=_elementwise,
     construct=lambda p, i: (nn.LeakyReLU, {"negative_slope": p["negative_slope"]}),
     summary=lambda p: f"slope {p['negative_slope']:g}",
+    channels=Channels("pass"),
 ))
 
 register(LayerSpec(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from workbench.layers.tensor_spec import TensorSpec
 from workbench.layers.lazy_torch import modules
 from workbench.layers.params import bool_param, choice_param, float_param, int_param
-from workbench.layers.registry import LayerSpec, Params, ShapeError, register
+from workbench.layers.registry import Channels, LayerSpec, Params, ShapeError, register
 from workbench.layers.rules import need_float, need_rank, one
 
 
@@ -30,6 +30,14 @@ _COMMON = (
 )
 
 
+# The width of a Transformer's token stream is shared by every layer on it.
+IN_STREAM = Channels(reason="it feeds {label}, whose width is fixed inside the Transformer stream")
+
+
+def _heads(p: Params) -> int:
+    return int(p["heads"])  # each head gets an equal share of the width
+
+
 def _summary(p: Params) -> str:
     return f"{p['heads']} heads" + (", causal" if p["causal"] else "")
 
@@ -44,6 +52,9 @@ register(LayerSpec(
         "dim": i[0].shape[1], "heads": p["heads"], "causal": p["causal"], "dropout": p["dropout"],
     }),
     summary=_summary,
+    name_prefix="attn",
+    channels=IN_STREAM,
+    width_multiple=_heads,
 ))
 
 register(LayerSpec(
@@ -56,6 +67,9 @@ register(LayerSpec(
         "dim": i[0].shape[1], "heads": p["heads"], "mlp_ratio": p["mlp_ratio"], "dropout": p["dropout"], "causal": p["causal"],
     }),
     summary=_summary,
+    name_prefix="block",
+    channels=IN_STREAM,
+    width_multiple=_heads,
 ))
 
 
@@ -74,4 +88,6 @@ register(LayerSpec(
     shape_rule=_pool_shape,
     construct=lambda p, i: (modules.SequencePool, {"mode": p["mode"]}),
     summary=lambda p: p["mode"],
+    name_prefix="seqpool",
+    channels=IN_STREAM,
 ))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from workbench.layers.tensor_spec import TensorSpec
 from workbench.layers.lazy_torch import nn
 from workbench.layers.params import bool_param, int_param
-from workbench.layers.registry import LayerSpec, Params, ShapeError, register
+from workbench.layers.registry import Channels, LayerSpec, Params, ShapeError, Width, register
 from workbench.layers.rules import conv_out, need_float, need_rank, one, spatial_out
 
 _CONV_PARAMS = (
@@ -15,6 +15,12 @@ _CONV_PARAMS = (
     int_param("padding", 1, "Zeros added on each side.", 0, 15),
     bool_param("bias", True, "Learn an offset per filter."),
 )
+
+
+# Convolutions take the channels of their input into their weights: (out, in, k...) for a
+# convolution, (in, out, k...) for a transposed one.
+_CONV_IN = Channels("absorb", axis="first", tensors=("weight",), dim=1)
+_DECONV_IN = Channels("absorb", axis="first", tensors=("weight",), dim=0)
 
 
 def _summary(p: Params) -> str:
@@ -73,6 +79,9 @@ register(LayerSpec(
     shape_rule=_conv1d_shape,
     construct=lambda p, i: (nn.Conv1d, _conv_kwargs(p, i)),
     summary=lambda p: f"{p['kernel_size']}, {p['out_channels']}",
+    name_prefix="conv",
+    width=Width("out_channels", "first", prune_dim=0),
+    channels=_CONV_IN,
 ))
 
 register(LayerSpec(
@@ -83,6 +92,9 @@ register(LayerSpec(
     shape_rule=_conv2d_shape,
     construct=lambda p, i: (nn.Conv2d, _conv_kwargs(p, i)),
     summary=_summary,
+    name_prefix="conv",
+    width=Width("out_channels", "first", prune_dim=0),
+    channels=_CONV_IN,
 ))
 
 register(LayerSpec(
@@ -100,4 +112,7 @@ register(LayerSpec(
     shape_rule=_deconv2d_shape,
     construct=lambda p, i: (nn.ConvTranspose2d, {**_conv_kwargs(p, i), "output_padding": p["output_padding"]}),
     summary=lambda p: f"{p['kernel_size']}×{p['kernel_size']}, {p['out_channels']} ×{p['stride']}",
+    name_prefix="deconv",
+    width=Width("out_channels", "first", prune_dim=1),
+    channels=_DECONV_IN,
 ))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from workbench.layers.tensor_spec import TensorSpec
 from workbench.layers.lazy_torch import nn
 from workbench.layers.params import bool_param, int_param
-from workbench.layers.registry import LayerSpec, Params, register
+from workbench.layers.registry import Channels, LayerSpec, Params, Width, register
 from workbench.layers.rules import need_float, need_rank, one
 
 
@@ -31,4 +31,8 @@ register(LayerSpec(
     shape_rule=_linear_shape,
     construct=_linear,
     summary=lambda p: f"→ {p['out_features']}",
+    name_prefix="fc",
+    width=Width("out_features", "last", prune_dim=0),
+    channels=Channels("absorb", axis="last", tensors=("weight",), dim=1),
+    follows_data=(("out_features", "outputs"),),
 ))

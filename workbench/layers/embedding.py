@@ -5,7 +5,8 @@ from __future__ import annotations
 from workbench.layers.tensor_spec import TensorSpec
 from workbench.layers.lazy_torch import modules, nn
 from workbench.layers.params import bool_param, choice_param, int_param
-from workbench.layers.registry import LayerSpec, Params, ShapeError, register
+from workbench.layers.attention import IN_STREAM
+from workbench.layers.registry import Channels, LayerSpec, Params, ShapeError, Width, register
 from workbench.layers.rules import need_float, need_rank, one
 
 
@@ -56,6 +57,9 @@ register(LayerSpec(
     construct=lambda p, i: (nn.Embedding, {"num_embeddings": p["num_embeddings"], "embedding_dim": p["embedding_dim"]}),
     summary=lambda p: f"{p['num_embeddings']} → {p['embedding_dim']}",
     accepts_ids=True,
+    name_prefix="embed",
+    width=Width("embedding_dim", "last"),
+    follows_data=(("num_embeddings", "vocab"),),
 ))
 
 register(LayerSpec(
@@ -69,6 +73,10 @@ register(LayerSpec(
     shape_rule=_positional_shape,
     construct=_positional,
     summary=lambda p: p["encoding"],
+    name_prefix="pos",
+    channels=IN_STREAM,
+    width_multiple=lambda p: 2 if p["encoding"] == "sinusoidal" else 1,  # a sine and a cosine per pair
+    follows_data=(("max_len", "length"),),
 ))
 
 register(LayerSpec(
@@ -85,4 +93,7 @@ register(LayerSpec(
         "in_channels": i[0].shape[0], "patch_size": p["patch_size"], "dim": p["embed_dim"], "cls_token": p["cls_token"],
     }),
     summary=lambda p: f"{p['patch_size']}×{p['patch_size']} → {p['embed_dim']}",
+    name_prefix="patches",
+    width=Width("embed_dim", "last"),
+    channels=Channels("absorb", axis="first", tensors=("proj.weight",), dim=1),
 ))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from workbench.layers.tensor_spec import TensorSpec
 from workbench.layers.lazy_torch import nn
 from workbench.layers.params import choice_param, ints_param
-from workbench.layers.registry import LayerSpec, Params, ShapeError, register
+from workbench.layers.registry import Channels, LayerSpec, Params, ShapeError, register
 from workbench.layers.rules import one
 
 INPUT_KINDS = {
@@ -54,6 +54,7 @@ register(LayerSpec(
     inputs=(),
     summary=lambda p: f"{p['kind']} " + "×".join(str(d) for d in p["shape"]),
     accepts_ids=True,
+    name_prefix="input",
 ))
 
 register(LayerSpec(
@@ -64,4 +65,6 @@ register(LayerSpec(
     shape_rule=_output_shape,
     construct=_identity,
     summary=lambda p: p["loss"].replace("_", "-"),
+    name_prefix="output",
+    channels=Channels(reason="its width is the model's output"),
 ))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from workbench.layers.tensor_spec import TensorSpec
 from workbench.layers.lazy_torch import modules
 from workbench.layers.params import int_param
-from workbench.layers.registry import LayerSpec, Params, ShapeError, register
+from workbench.layers.registry import Channels, LayerSpec, Params, ShapeError, register
 from workbench.layers.rules import need_float
 
 _INPUTS = int_param("inputs", 2, "Number of branches joined.", 2, 8)
@@ -50,6 +50,7 @@ register(LayerSpec(
     shape_rule=_add_shape,
     construct=lambda p, i: (modules.Add, {}),
     variadic=True,
+    channels=Channels(reason="it feeds {label} (a residual connection: both branches must keep the same channels)"),
 ))
 
 register(LayerSpec(
@@ -61,4 +62,5 @@ register(LayerSpec(
     construct=lambda p, i: (modules.Concat, {"dim": p["axis"] + 1}),
     summary=lambda p: f"axis {p['axis']}",
     variadic=True,
+    channels=Channels("concat"),
 ))

@@ -5,8 +5,12 @@ from __future__ import annotations
 from workbench.layers.tensor_spec import TensorSpec
 from workbench.layers.lazy_torch import nn
 from workbench.layers.params import float_param
-from workbench.layers.registry import LayerSpec, Params, register
+from workbench.layers.registry import Channels, LayerSpec, Params, register
 from workbench.layers.rules import need_float, need_rank, one
+
+
+# BatchNorm keeps statistics and an affine transform per channel: all four follow the channels.
+_PER_CHANNEL = Channels("norm", axis="first", tensors=("weight", "bias", "running_mean", "running_var"), dim=0)
 
 
 def _same(ranks: tuple[int, ...]):
@@ -27,6 +31,8 @@ register(LayerSpec(
     params=(float_param("momentum", 0.1, "How fast the running statistics follow the batches.", 0.0, 1.0),),
     shape_rule=_same((1, 2)),
     construct=lambda p, i: (nn.BatchNorm1d, {"num_features": i[0].shape[0], "momentum": p["momentum"]}),
+    name_prefix="bn",
+    channels=_PER_CHANNEL,
 ))
 
 register(LayerSpec(
@@ -36,6 +42,8 @@ register(LayerSpec(
     params=(float_param("momentum", 0.1, "How fast the running statistics follow the batches.", 0.0, 1.0),),
     shape_rule=_same((3,)),
     construct=lambda p, i: (nn.BatchNorm2d, {"num_features": i[0].shape[0], "momentum": p["momentum"]}),
+    name_prefix="bn",
+    channels=_PER_CHANNEL,
 ))
 
 register(LayerSpec(
@@ -45,6 +53,7 @@ register(LayerSpec(
     params=(float_param("eps", 1e-5, "Small number added to the variance for stability.", 1e-12, 1.0),),
     shape_rule=_same(()),
     construct=lambda p, i: (nn.LayerNorm, {"normalized_shape": i[0].shape[-1], "eps": p["eps"]}),
+    name_prefix="ln",
 ))
 
 register(LayerSpec(
@@ -55,4 +64,5 @@ register(LayerSpec(
     shape_rule=_same(()),
     construct=lambda p, i: (nn.Dropout, {"p": p["p"]}),
     summary=lambda p: f"p={p['p']:g}",
+    channels=Channels("pass"),
 ))

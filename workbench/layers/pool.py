@@ -5,7 +5,7 @@ from __future__ import annotations
 from workbench.layers.tensor_spec import TensorSpec
 from workbench.layers.lazy_torch import modules, nn
 from workbench.layers.params import int_param
-from workbench.layers.registry import LayerSpec, Params, ShapeError, register
+from workbench.layers.registry import Channels, LayerSpec, Params, ShapeError, register
 from workbench.layers.rules import need_float, need_rank, one, spatial_out
 
 _POOL_PARAMS = (
@@ -13,6 +13,9 @@ _POOL_PARAMS = (
     int_param("stride", 0, "Step between windows; 0 means the same as the window.", 0, 31),
     int_param("padding", 0, "Padding on each side (at most half the window).", 0, 15),
 )
+
+
+_PER_CHANNEL = Channels("pool", axis="first")  # every pooling here works on each channel alone
 
 
 def _stride(params: Params) -> int:
@@ -48,6 +51,8 @@ register(LayerSpec(
     shape_rule=_pool_shape,
     construct=_pool("MaxPool2d"),
     summary=_pool_summary,
+    name_prefix="pool",
+    channels=_PER_CHANNEL,
 ))
 
 register(LayerSpec(
@@ -58,6 +63,8 @@ register(LayerSpec(
     shape_rule=_pool_shape,
     construct=_pool("AvgPool2d"),
     summary=_pool_summary,
+    name_prefix="pool",
+    channels=_PER_CHANNEL,
 ))
 
 
@@ -77,6 +84,8 @@ register(LayerSpec(
     shape_rule=_adaptive_shape,
     construct=lambda p, i: (nn.AdaptiveAvgPool2d, {"output_size": p["output_size"]}),
     summary=lambda p: f"→ {p['output_size']}×{p['output_size']}",
+    name_prefix="pool",
+    channels=_PER_CHANNEL,
 ))
 
 
@@ -94,4 +103,6 @@ register(LayerSpec(
     params=(),
     shape_rule=_global_shape,
     construct=lambda p, i: (modules.GlobalAvgPool, {}),
+    name_prefix="gap",
+    channels=_PER_CHANNEL,
 ))

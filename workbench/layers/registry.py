@@ -1,8 +1,11 @@
 """The registry of layer types: one entry per type, looked up by a stable id.
 
 An entry declares everything the rest of Workbench needs: palette category and doc, typed
-params, input ports, a shape rule (pure, no tensors) and how to build the torch module.
-Adding a layer type means registering one entry. Ids are never reused; a renamed type keeps
+params, input ports, a shape rule (pure, no tensors), how to build the torch module, and the
+facts other modules reason with: the default node name, which param sets the output's width,
+what the layer does with channels that reach it (channel pruning, width scaling), which widths
+it needs a multiple of, and which params follow the data. Adding a layer type means
+registering one entry. Ids are never reused; a renamed type keeps
 its old id in `legacy_ids` so that old project files still open.
 """
 
@@ -46,6 +49,52 @@ CATEGORIES = (
 )
 
 
+# What a layer does with channels that arrive at its input (see `Channels`).
+CHANNEL_FLOWS = ("pass", "pool", "norm", "flatten", "concat", "absorb", "stop")
+# Where a width sits in a per-sample tensor: the channels of an image or a Conv1d sequence come
+# first; the features of a vector or of each token come last.
+AXES = ("first", "last")
+# What of the data a param must follow (`LayerSpec.follows_data`):
+#   "outputs"  the number of classes or targets, when the layer feeds the Output;
+#   "vocab"    the vocabulary size of token data (fewer embeddings than tokens is an error);
+#   "length"   at least the sequence length of token data.
+DATA_FACTS = ("outputs", "vocab", "length")
+
+
+@dataclass(frozen=True)
+class Width:
+    """The param that sets the width of a layer's output; the width of its input stops here."""
+
+    param: str  # e.g. "out_features"
+    axis: str  # where that width sits in the output: "first" or "last" (see AXES)
+    # Channel pruning: the axis of the module's `weight` that holds one slice per output channel
+    # (its bias, if any, holds one value per channel). None: this layer is not pruned.
+    prune_dim: int | None = None
+
+
+@dataclass(frozen=True)
+class Channels:
+    """What the layer does with the channels of the tensor it receives (channel pruning's walk).
+
+    flow:
+      "pass"     element-wise: the channels go through unchanged, on any axis;
+      "pool"     works per channel: they go through when they are the first axis;
+      "norm"     per-channel statistics: `tensors` are sliced along `dim`, then they go through
+                 (first axis only);
+      "flatten"  each channel becomes its block of features;
+      "concat"   joined along the layer's `axis` param: shifted by the widths of earlier inputs;
+      "absorb"   the layer's weights take them in: `tensors` are sliced along `dim`; they must
+                 be on `axis`; the walk ends here;
+      "stop"     they cannot change here; `reason` says why ("{label}" names the node).
+    """
+
+    flow: str = "stop"
+    axis: str = "first"  # "pool", "norm", "absorb": the axis the layer reads its channels from
+    tensors: tuple[str, ...] = ()  # "norm", "absorb": state-dict names relative to the module
+    dim: int = 0  # their axis holding the input channels
+    reason: str = "it feeds {label}, which needs its full width"
+
+
 @dataclass(frozen=True)
 class LayerSpec:
     """Everything Workbench knows about one layer type."""
@@ -63,6 +112,20 @@ class LayerSpec:
     legacy_ids: tuple[str, ...] = ()
     # Layers whose input is integer token ids rather than float features.
     accepts_ids: bool = False
+    # New nodes are named prefix, prefix_2, ...; "" means the type id in lower case.
+    name_prefix: str = ""
+    width: Width | None = None  # the param that sets the output's width, if one does
+    channels: Channels = Channels()  # what happens to channels arriving at the input
+    # The feature width this layer receives must be a multiple of this (attention heads,
+    # sine/cosine pairs); scaling a network's widths keeps every such multiple. None: any width.
+    width_multiple: Callable[[Params], int] | None = None
+    # Params that must follow the data the network trains on: (param, one of DATA_FACTS).
+    follows_data: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def default_name(self) -> str:
+        """The name a new node of this type gets (before a number makes it unique)."""
+        return self.name_prefix or self.type_id.lower()
 
     def defaults(self) -> dict[str, Any]:
         """Fresh params at their defaults."""
@@ -101,6 +164,7 @@ def register(spec: LayerSpec) -> LayerSpec:
     """Add a layer type; a duplicate id (or legacy id) is a bug and raises."""
     if spec.category not in CATEGORIES:
         raise ValueError(f"unknown category {spec.category!r} for {spec.type_id}")
+    _check_facts(spec)
     for key in (spec.type_id, *spec.legacy_ids):
         if key in _REGISTRY or key in _LEGACY:
             raise ValueError(f"layer id {key!r} is registered twice")
@@ -108,6 +172,18 @@ def register(spec: LayerSpec) -> LayerSpec:
     for old in spec.legacy_ids:
         _LEGACY[old] = spec.type_id
     return spec
+
+
+def _check_facts(spec: LayerSpec) -> None:
+    """A declaration that names a param the type lacks, or an unknown flow, is a bug: refuse it."""
+    names = {p.name for p in spec.params}
+    if spec.width is not None and (spec.width.param not in names or spec.width.axis not in AXES):
+        raise ValueError(f"{spec.type_id}: width {spec.width} names no param of the type or no axis of {AXES}")
+    if spec.channels.flow not in CHANNEL_FLOWS or spec.channels.axis not in AXES:
+        raise ValueError(f"{spec.type_id}: unknown channel flow or axis in {spec.channels}")
+    for param, fact in spec.follows_data:
+        if param not in names or fact not in DATA_FACTS:
+            raise ValueError(f"{spec.type_id}: follows_data ({param!r}, {fact!r}) needs a param of the type and one of {DATA_FACTS}")
 
 
 def layer_spec(type_id: str) -> LayerSpec:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from workbench.layers.tensor_spec import TensorSpec
 from workbench.layers.lazy_torch import modules, nn
 from workbench.layers.params import ints_param, int_param
-from workbench.layers.registry import LayerSpec, Params, ShapeError, register
+from workbench.layers.registry import Channels, LayerSpec, Params, ShapeError, register
 from workbench.layers.rules import one
 
 
@@ -64,6 +64,7 @@ register(LayerSpec(
     shape_rule=_flatten_shape,
     construct=lambda p, i: (nn.Flatten, {}),
     accepts_ids=True,
+    channels=Channels("flatten"),
 ))
 
 register(LayerSpec(
