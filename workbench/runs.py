@@ -28,6 +28,7 @@ from workbench.graph.builder import GraphModule, build_model
 from workbench.graph.document import Graph, Node
 from workbench.project import Project, load_project, save_project
 from workbench.safe_names import run_folder_name
+from workbench.training.losses import describe_task, loss_for_task, output_width
 
 if TYPE_CHECKING:  # for the annotation only; the engine loads when a run starts
     from workbench.training.distributed import DistContext
@@ -54,8 +55,13 @@ def data_record(bundle: DataBundle, spec: DatasetSpec) -> dict[str, Any]:
     }
 
 
-def fit_problems(graph: Graph, bundle: DataBundle, dataset_name: str) -> list[str]:
-    """Where the network and the data disagree, each with the node and the fix."""
+def fit_problems(graph: Graph, bundle: DataBundle, dataset_name: str, spec: DatasetSpec | None = None) -> list[str]:
+    """Where the network and the data disagree, each with the node and the fix.
+
+    The Output's loss must suit the data's task (training.losses.loss_for_task): a regression
+    target under cross-entropy trains to a loss of 0 and learns nothing. `spec`, when given, lets
+    the message say how to change a task that was inferred from the data.
+    """
     analysis = analyze(graph)
     problems: list[str] = []
     source = next((n for n in graph.nodes if n.type == "Input"), None)
@@ -72,11 +78,20 @@ def fit_problems(graph: Graph, bundle: DataBundle, dataset_name: str) -> list[st
     out = analysis.shapes[output.id]
     feeder = _feeder(graph, output.id)
     outputs_param = _following(feeder, "outputs") if feeder is not None else None
+    loss = output.params["loss"]
+    better = loss_for_task(loss, bundle.task, bundle.num_outputs)
+    if better is not None:
+        problems.append(
+            f"{output.label()} trains with {loss}, but dataset '{dataset_name}' is "
+            f"{describe_task(bundle.task, bundle.num_outputs)} — set its loss to {better}{_task_hint(bundle, spec)}"
+        )
+        loss = better  # the width check below then asks for what that loss needs
     if bundle.task in ("classification", "language_model"):
         what = "classes" if bundle.task == "classification" else "characters in its vocabulary"
-        expected = (bundle.num_outputs,) if bundle.task == "classification" else (want[0], bundle.num_outputs)
+        width = output_width(loss, bundle.task, bundle.num_outputs)
+        expected = (width,) if bundle.task == "classification" else (want[0], width)
         if out.shape != expected:
-            fix = f" — set {feeder.label()} {outputs_param} to {bundle.num_outputs}" if feeder and outputs_param else ""
+            fix = f" — set {feeder.label()} {outputs_param} to {width}" if feeder and outputs_param else ""
             problems.append(
                 f"{output.label()} gets {out.dims()} per sample but dataset '{dataset_name}' has "
                 f"{bundle.num_outputs} {what} (expects {_dims(expected)}){fix}"
@@ -108,11 +123,19 @@ def fit_graph_to_data(graph: Graph, bundle: DataBundle) -> list[str]:
             graph.set_param(source.id, "kind", kind)
             graph.set_param(source.id, "shape", shape)
             changes.append(f"{source.label()} now takes {kind} {_dims(shape)}")
+    width = bundle.num_outputs
+    if output is not None:
+        better = loss_for_task(output.params["loss"], bundle.task, bundle.num_outputs)
+        if better is not None:
+            graph.set_param(output.id, "loss", better)
+            changes.append(f"{output.label()} now trains with {better}: the data is "
+                           f"{describe_task(bundle.task, bundle.num_outputs)}")
+        width = output_width(output.params["loss"], bundle.task, bundle.num_outputs)
     feeder = _feeder(graph, output.id) if output is not None else None
     outputs_param = _following(feeder, "outputs") if feeder is not None else None
-    if feeder is not None and outputs_param and feeder.params[outputs_param] != bundle.num_outputs:
-        graph.set_param(feeder.id, outputs_param, bundle.num_outputs)
-        changes.append(f"{feeder.label()} now has {bundle.num_outputs} outputs")
+    if feeder is not None and outputs_param and feeder.params[outputs_param] != width:
+        graph.set_param(feeder.id, outputs_param, width)
+        changes.append(f"{feeder.label()} now has {width} output{'s' if width != 1 else ''}")
     for node in graph.nodes:
         vocab_param, length_param = _following(node, "vocab"), _following(node, "length")
         if vocab_param and bundle.vocab and node.params[vocab_param] != len(bundle.vocab):
@@ -127,6 +150,16 @@ def fit_graph_to_data(graph: Graph, bundle: DataBundle) -> list[str]:
 def _following(node: Node, fact: str) -> str | None:
     """The param of `node` that follows `fact` of the data (LayerSpec.follows_data), if any."""
     return next((param for param, what in node.spec.follows_data if what == fact), None)
+
+
+def _task_hint(bundle: DataBundle, spec: DatasetSpec | None) -> str:
+    """How to change the task when the reader inferred it (data.labels.infer_task)."""
+    if spec is None or spec.source not in ("csv", "npz") or "task" in spec.options \
+            or bundle.task not in ("classification", "regression"):
+        return ""
+    other = "classification" if bundle.task == "regression" else "regression"
+    what = "holds class ids" if other == "classification" else "is a quantity"
+    return f" (or, if its target {what}, set the dataset's option task to '{other}')"
 
 
 def _input_kind(bundle: DataBundle) -> str:
@@ -168,7 +201,7 @@ def prepare_run(project: Project, overrides: dict[str, Any] | None = None, data:
     check(graph)
     bundle = load_dataset(spec, base_dir=project.base_dir)
     changes = fit_graph_to_data(graph, bundle) if data is not None else []
-    problems = fit_problems(graph, bundle, spec.path or spec.source)
+    problems = fit_problems(graph, bundle, spec.path or spec.source, spec)
     if problems:
         raise DataError("; ".join(problems))
     model = build_model(graph, seed=settings.seed)

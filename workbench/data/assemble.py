@@ -30,6 +30,20 @@ def check_finite(x: np.ndarray, where: str, what: str = "inputs") -> None:
             )
 
 
+def _check_class_ids(y: np.ndarray, where: str) -> None:
+    """Class ids are whole numbers from 0: a cast to int64 would silently turn 0.5 into class 0."""
+    if y.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):  # NaN and inf are caught as not whole
+            bad = y[~np.isfinite(y) | (np.mod(y, 1) != 0) | (y < 0)]
+    elif y.dtype.kind == "i":
+        bad = y[y < 0]
+    else:
+        return
+    if bad.size:
+        raise DataError(f"{where}: class labels must be whole numbers from 0, got {bad.flat[0].item()!r}; "
+                        f"use task 'regression' for a quantity")
+
+
 def normalise(x_train: np.ndarray, x_val: np.ndarray, norm: Norm
               ) -> tuple[np.ndarray, np.ndarray, dict[str, list[float]] | None]:
     """Standardise both parts with statistics of the train part only."""
@@ -88,6 +102,8 @@ def assemble(
     x_tr, x_va, stats = normalise(np.asarray(x_tr), np.asarray(x_va), norm)
 
     if task == "classification":
+        _check_class_ids(np.asarray(y_tr), where)
+        _check_class_ids(np.asarray(y_va), where)
         y_tr = np.asarray(y_tr).astype(np.int64)
         y_va = np.asarray(y_va).astype(np.int64)
         if class_names is None:

@@ -8,7 +8,8 @@ import numpy as np
 
 from workbench.errors import DataError
 
-MAX_AUTO_CLASSES = 20  # integer targets with at most this many values are taken as classes
+MAX_AUTO_CLASSES = 20  # whole-number targets with at most this many values are taken as classes
+MIN_ROWS_PER_CLASS = 10  # beyond that, integer labels are classes only with this many rows per value
 
 
 def class_name(value: object) -> str:
@@ -21,12 +22,23 @@ def class_name(value: object) -> str:
 
 
 def infer_task(y: np.ndarray) -> Literal["classification", "regression"]:
-    """Text, bool and integer labels are classes; floats are classes only when they are
-    whole numbers with few distinct values (e.g. 0.0/1.0 written by a spreadsheet)."""
-    if y.dtype.kind in "USObiu":
+    """The task a target suggests when the user did not say (the reader's option task: auto).
+
+    - text and booleans are class labels;
+    - whole numbers are class ids when they take at most MAX_AUTO_CLASSES values (0/1, ratings,
+      digits; also 0.0/1.0 written by a spreadsheet), or, stored as integers (an .npz y), when
+      every value has MIN_ROWS_PER_CLASS rows on average (the labels of a large labelled set);
+    - any other number is a quantity: regression. 150 different whole numbers in 300 rows are
+      counts or measurements, not 150 classes of two samples each.
+    """
+    if y.dtype.kind in "USOb":
         return "classification"
     values = np.unique(y)
-    if np.all(np.equal(np.mod(values, 1), 0)) and len(values) <= MAX_AUTO_CLASSES:
+    if y.dtype.kind not in "iu" and not np.all(np.equal(np.mod(values, 1), 0)):
+        return "regression"
+    if len(values) <= MAX_AUTO_CLASSES:
+        return "classification"
+    if y.dtype.kind in "iu" and len(y) >= MIN_ROWS_PER_CLASS * len(values):
         return "classification"
     return "regression"
 

@@ -57,7 +57,7 @@ from workbench.training.events import (
     StepEvent,
 )
 from workbench.training.loaders import Loaders, make_loaders
-from workbench.training.losses import get_loss
+from workbench.training.losses import check_loss_for_task, get_loss
 from workbench.training.metrics import ValidationMeter, metric_names
 from workbench.training.optim import build_optimizer, build_scheduler
 from workbench.training.precision import resolve_precision
@@ -116,6 +116,7 @@ class Trainer:
         # Checked here, before any thread starts, so the caller gets the typed error at once:
         # TrainingError for the loss or precision, DeviceError for the device.
         self._loss_fn = get_loss(loss)
+        check_loss_for_task(loss, data.task, data.num_outputs)  # a mismatch would train silently on nothing
         self.dist = distributed
         # A rank's device comes from its local rank (cuda:LOCAL_RANK or the CPU), set on joining.
         self.device = distributed.device if distributed is not None else resolve_device(settings.device)

@@ -80,4 +80,57 @@ def default_loss(task: str) -> str:
     return "mse" if task == "regression" else "cross_entropy"
 
 
-__all__ = ["LOSSES", "LossFn", "get_loss", "default_loss", "match_shapes"]
+def loss_for_task(loss: str, task: str, num_outputs: int) -> str | None:
+    """The loss to use instead of `loss` for `task`, or None when `loss` suits it.
+
+    A mismatch trains without an error and learns nothing: cross-entropy over a single output is
+    0 whatever the model says (a regression target read as one class), and mse against class ids
+    treats class 9 as nine times class 1. So each task has its losses:
+
+    - classification: cross_entropy (one output per class), or bce_with_logits for exactly two
+      classes (one output, the logit of the second class);
+    - regression: mse;
+    - language_model: cross_entropy (one output per token of the vocabulary).
+    """
+    if task == "classification":
+        fits = loss == "cross_entropy" or (loss == "bce_with_logits" and num_outputs == 2)
+    elif task == "regression":
+        fits = loss == "mse"
+    elif task == "language_model":
+        fits = loss == "cross_entropy"
+    else:
+        return None  # a task this module does not know: nothing to check against
+    return None if fits else default_loss(task)
+
+
+def output_width(loss: str, task: str, num_outputs: int) -> int:
+    """Outputs per sample (per token, for a language model) that `loss` needs for the data."""
+    if task == "classification" and loss == "bce_with_logits":
+        return 1  # two classes, one logit
+    return num_outputs
+
+
+def describe_task(task: str, num_outputs: int) -> str:
+    """The data's task in words, for messages: 'a regression task (1 value per sample)'."""
+    if task == "classification":
+        return f"a classification task with {num_outputs} classes"
+    if task == "regression":
+        return f"a regression task ({num_outputs} value{'s' if num_outputs != 1 else ''} per sample)"
+    if task == "language_model":
+        return f"a language model task (a vocabulary of {num_outputs} tokens)"
+    return f"a {task} task"
+
+
+def check_loss_for_task(loss: str, task: str, num_outputs: int) -> None:
+    """TrainingError with the fix when `loss` cannot train `task` (see `loss_for_task`)."""
+    better = loss_for_task(loss, task, num_outputs)
+    if better is not None:
+        width = output_width(better, task, num_outputs)
+        raise TrainingError(
+            f"the {loss} loss cannot train {describe_task(task, num_outputs)}; set the Output's "
+            f"loss to {better} (with {width} output{'s' if width != 1 else ''})"
+        )
+
+
+__all__ = ["LOSSES", "LossFn", "get_loss", "default_loss", "match_shapes", "loss_for_task", "output_width",
+           "describe_task", "check_loss_for_task"]
