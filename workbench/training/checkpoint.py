@@ -30,7 +30,7 @@ from typing import Any
 import torch
 
 from workbench.errors import ProjectFileError
-from workbench.files import write_bytes_atomic
+from workbench.files import sweep_temp_files, temp_path, write_bytes_atomic
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +65,9 @@ def copy_checkpoint(source: str | os.PathLike[str], target: str | os.PathLike[st
     rewritten in place: when `source` is next replaced, `target` keeps the old contents.
     """
     source, target = Path(source), Path(target)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.link")
+    sweep_temp_files(target)
+    tmp = temp_path(target)  # a recognisable name: a kill before the rename leaves a file the next write removes
     try:
-        tmp.unlink(missing_ok=True)
         os.link(source, tmp)
         os.replace(tmp, target)
     except OSError:
