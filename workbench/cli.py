@@ -80,14 +80,19 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("distill", help="train a smaller student on a trained teacher's outputs")
     p.add_argument("teacher_run", help="the teacher's run folder")
-    p.add_argument("--student", required=True, metavar="PROJECT_OR_SCALE",
-                   help="a width factor for the teacher's own network (e.g. 0.5), a preset or a project file")
+    p.add_argument("--student", metavar="PROJECT_OR_SCALE",
+                   help="a width factor for the teacher's own network (e.g. 0.5), a preset or a project file "
+                        "(not needed with --resume)")
     p.add_argument("--epochs", type=int, help="student training epochs")
     p.add_argument("--temperature", type=float, help="softens the teacher's outputs (2-5 is usual)")
     p.add_argument("--alpha", type=float, help="weight of the teacher's outputs; the rest goes to the labels")
     p.add_argument("--lr", type=float, help="student learning rate")
     p.add_argument("--baseline", action="store_true", help="also train the student on labels alone and compare")
+    p.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: the teacher run's)")
     p.add_argument("--out", metavar="RUN_DIR", help="run folder for the student (default: runs/<teacher>-student-<time>)")
+    p.add_argument("--resume", metavar="CHECKPOINT",
+                   help="continue a distillation from its checkpoint (e.g. RUN_DIR/checkpoints/last.pt); "
+                        "its run folder is RUN_DIR unless --out says otherwise")
 
     p = sub.add_parser("bench", help="measure training overhead, responsiveness, plotting, start-up and export speed")
     p.add_argument("--quick", action="store_true", help="fewer repetitions (about two minutes on 2 CPU cores)")
@@ -379,18 +384,32 @@ def _export_progress(progress: Any) -> None:
 def cmd_distill(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from workbench.export import DistillSettings, distill_run
+    from workbench.export import DistillSettings, distill_run, distillation_settings
 
+    resume = Path(args.resume) if args.resume else None
+    if resume is None and args.student is None:
+        raise WorkbenchError("--student is needed: a width factor such as 0.5, a preset or a project file "
+                             "(or --resume CHECKPOINT to continue a distillation)")
+    if resume is not None and not resume.is_file():
+        raise WorkbenchError(f"--resume {resume}: no such checkpoint file")
     chosen = {"epochs": args.epochs, "temperature": args.temperature, "alpha": args.alpha, "lr": args.lr}
-    settings = replace(DistillSettings(), **{k: v for k, v in chosen.items() if v is not None})
     if args.out:
         out = Path(args.out)
+    elif resume is not None:
+        out = resume.resolve().parent.parent  # RUN_DIR/checkpoints/last.pt
     else:
         from workbench.safe_names import run_folder_name
 
         out = Path("runs") / f"{run_folder_name(Path(args.teacher_run).resolve().name)}-student-{time.strftime('%Y%m%d-%H%M%S')}"
+    base = distillation_settings(out) if resume is not None else DistillSettings()
+    settings = replace(base, **{k: v for k, v in chosen.items() if v is not None})
     progress = _Progress(settings.epochs)
-    result = distill_run(args.teacher_run, args.student, out, settings, baseline=args.baseline, listeners=[progress])
+    result = distill_run(args.teacher_run, args.student, out, settings, baseline=args.baseline, listeners=[progress],
+                         resume_from=resume, overrides={"device": args.device} if args.device else None)
+    progress.close()
+    if result.status == "stopped":
+        print(f"stopped -> {out}; continue with --resume {out / 'checkpoints' / 'last.pt'}")
+        return 0
     summary = result.summary()
     print(
         f"student: {summary['student_parameters']:,} parameters, val_loss {summary['student_val_loss']:.4f}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -11,6 +13,7 @@ from workbench.export import DistillSettings, distill, scale_widths
 from workbench.export.distill import distillation_loss
 from workbench.graph.analysis import check
 from workbench.graph.builder import build_model
+from workbench.training.events import EpochEvent, FinishedEvent, StepEvent
 
 
 def test_half_width_cnn_keeps_the_output_width(kit) -> None:
@@ -52,11 +55,15 @@ def test_student_learns_from_the_teacher_and_is_compared_with_labels_only(traine
     graph, teacher = trained_mlp
     teacher.train()
     student_graph = scale_widths(graph, 0.25).graph
-    epochs: list[int] = []
+    events: list[object] = []
     result = distill(teacher, student_graph, digits, DistillSettings(epochs=2, temperature=4.0, alpha=0.7, lr=3e-3),
-                     baseline=True, listeners=[lambda e: epochs.append(getattr(e, "epoch", -1))])
+                     baseline=True, listeners=[events.append])
     assert teacher.training  # the teacher's mode came back
-    assert epochs == [1, 2, -1]  # EpochEvents, then the FinishedEvent
+    # The engine's events: steps and epochs, then the FinishedEvent (steps are new since the
+    # distillation runs in the Trainer, so the app draws its curve live).
+    assert [e.epoch for e in events if isinstance(e, EpochEvent)] == [1, 2]
+    assert isinstance(events[-1], FinishedEvent) and events[-1].status == "finished"
+    assert sum(isinstance(e, StepEvent) for e in events) == 2 * math.ceil(digits.train_size / 32)
     assert result.evaluation.val_accuracy > 0.8
     assert result.baseline is not None and result.baseline.val_accuracy is not None
     assert result.verdict().startswith(("distillation helped", "distillation did not help"))

@@ -49,7 +49,9 @@ def test_distilled_student_is_a_normal_run(teacher_run, tmp_path) -> None:
     for name in ("project.json", "data.json", "metrics.jsonl", "summary.json", "checkpoints/best.pt", "checkpoints/last.pt"):
         assert (student_dir / name).is_file(), name
     lines = [json.loads(line) for line in (student_dir / "metrics.jsonl").read_text().splitlines()]
-    assert [r["kind"] for r in lines] == ["epoch", "epoch", "finished"]
+    # a normal run's records: steps (the live curve), then an epoch record per epoch, then the end
+    assert [r["kind"] for r in lines if r["kind"] != "step"] == ["epoch", "epoch", "finished"]
+    assert lines[0]["kind"] == "step" and {r["epoch"] for r in lines if r["kind"] == "step"} == {1, 2}
     summary = json.loads((student_dir / "summary.json").read_text())
     assert summary["status"] == "finished" and summary["project"] == "digits-mlp-student"
     assert summary["student_parameters"] == summary["parameters"] and "teacher_val_accuracy" in summary

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 from workbench.export.codegen import generate_code, write_code
 from workbench.export.distill import (
+    DistillationLoss,
     DistillResult,
     DistillSettings,
     ScaledGraph,
     distill,
-    distill_run,
     resolve_student,
     scale_widths,
 )
+from workbench.export.distill_runs import distill_run, distillation_settings
 from workbench.export.onnx_export import (
     FP32_TOLERANCE,
     OnnxRunner,
@@ -53,6 +54,7 @@ __all__ = [
     "ChannelPruneResult",
     "DistillResult",
     "DistillSettings",
+    "DistillationLoss",
     "ExportCancelled",
     "ExportOptions",
     "ExportProgress",
@@ -67,6 +69,7 @@ __all__ = [
     "count_parameters",
     "distill",
     "distill_run",
+    "distillation_settings",
     "export_onnx",
     "export_program",
     "export_run",

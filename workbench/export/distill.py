@@ -8,39 +8,43 @@ The loss mixes the teacher's knowledge with the true labels (Hinton et al. 2015)
 with MSE instead of KL. The student is any graph with the teacher's Input and Output — another
 project, a preset, or the teacher itself with every width scaled by a factor (`scale_widths`).
 
-`distill` emits the training engine's events (EpochEvent, FinishedEvent), so a RunWriter or the
-app's plots follow it like any run; `distill_run` writes a complete run folder that `load_run`
-and the exporter read like any other. With `baseline=True` the same student is also trained on
-the labels alone with the same budget and seed, so the report can say honestly whether
-distillation helped.
+Distillation is a model plus a loss that the training engine's `Trainer` runs like any other:
+the student is the model, `DistillationLoss` the loss, and the frozen teacher is run on each
+training batch by a forward hook on the student (`teaching`). So a distillation gets the engine's
+events (the app's live curves, the CLI's progress), stop and pause, checkpoints in the engine's
+format (resume), device choice, mixed precision and DDP. `distill_runs.distill_run` makes it a
+run folder that `load_run`, the exporter and the app read like any other. With `baseline=True`
+the same student is also trained on the labels alone with the same budget and seed, so the
+report can say honestly whether distillation helped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
-import json
 import logging
 import math
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader
 
 from workbench.data.bundle import DataBundle
 from workbench.errors import ExportError, GraphError, WorkbenchError
 from workbench.export.channels import downstream_until_width_setter, reaches_output
 from workbench.export.evaluate import Evaluation, evaluate, torch_predict
-from workbench.export.onnx_export import eval_mode
-from workbench.export.options import ExportCancelled
 from workbench.graph.analysis import analyze
 from workbench.graph.builder import GraphModule, build_model
 from workbench.graph.document import Graph, Node
+from workbench.training.events import EpochEvent
+from workbench.training.settings import TrainSettings
+
+if TYPE_CHECKING:
+    from workbench.training.distributed import DistContext
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +102,7 @@ class DistillResult:
     history: list[dict[str, Any]] = field(default_factory=list)  # one record per epoch
     baseline: Evaluation | None = None  # the same student trained on labels only
     settings: DistillSettings = field(default_factory=DistillSettings)
+    status: str = "finished"  # or "stopped": the run can go on from its last.pt
 
     def summary(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -223,6 +228,22 @@ def check_student(teacher: GraphModule, student: GraphModule) -> None:
 
 # ----- training ---------------------------------------------------------------------------------
 
+# The student's optimisation as the measurements behind DistillSettings' defaults ran it: Adam at
+# a constant rate, without weight decay, warm-up or early stopping. Device, precision, gradient
+# clipping and data loading follow the run settings given (the teacher run's, by default).
+_STUDENT_OPTIMISATION: dict[str, Any] = {
+    "optimizer": "adam", "scheduler": "none", "warmup_steps": 0, "weight_decay": 0.0, "l1": 0.0,
+    "grad_accum": 1, "early_stopping_patience": None,
+}
+
+
+def student_settings(settings: DistillSettings, base: TrainSettings | None = None) -> TrainSettings:
+    """The engine's settings for the student: `base` (device, precision, workers...) with the
+    distillation's epochs, learning rate, batch size and seed, optimised as the defaults assume."""
+    base = base if base is not None else TrainSettings()
+    return base.replace(epochs=settings.epochs, lr=settings.lr, batch_size=settings.batch_size,
+                        seed=settings.seed, **_STUDENT_OPTIMISATION)
+
 
 def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, y: torch.Tensor, loss_name: str,
                       temperature: float, alpha: float) -> torch.Tensor:
@@ -244,6 +265,75 @@ def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, y: torch.Ten
     return alpha * soft + (1 - alpha) * hard
 
 
+class TeacherOutputs(NamedTuple):
+    """What the student's forward returns while it is taught (see `teaching`)."""
+
+    student: torch.Tensor  # (B, ...) the student's own outputs
+    teacher: torch.Tensor  # (B, ...) the frozen teacher's, for the same batch
+
+
+class DistillationLoss:
+    """The distillation loss as the engine calls a loss: `loss(outputs, y)`.
+
+    In training the outputs are TeacherOutputs and the loss is `distillation_loss`; in validation
+    the student's plain outputs get the task loss alone, so a distilled run's val_loss means what
+    it means in any run of the task and compares with the teacher's and the labels-only student's.
+    """
+
+    def __init__(self, task_loss: str, temperature: float, alpha: float) -> None:
+        from workbench.training.losses import get_loss
+
+        self.name = task_loss  # the engine names the validation figures after it
+        self.temperature = temperature
+        self.alpha = alpha
+        self._task = get_loss(task_loss)
+
+    def __call__(self, outputs: torch.Tensor | TeacherOutputs, y: torch.Tensor) -> torch.Tensor:
+        if isinstance(outputs, TeacherOutputs):
+            return distillation_loss(outputs.student, outputs.teacher, y, self.name, self.temperature, self.alpha)
+        return self._task(outputs, y)
+
+
+@contextlib.contextmanager
+def teaching(student: nn.Module, teacher: nn.Module) -> Iterator[None]:
+    """Inside, the student's forward in training mode also runs the teacher on the same batch and
+    returns TeacherOutputs; in eval mode (validation) it returns its own outputs only.
+
+    The teacher is frozen (eval mode, no gradients) and follows the batch to its device when it
+    first sees one (the engine moves only the model it trains); its mode, gradient flags and
+    device come back afterwards. A forward hook rather than a wrapper module: the engine then
+    trains, counts, wraps for DDP and checkpoints the student itself, so a checkpoint holds the
+    student's own state dict and loads into the student's graph like any run's. The teacher runs
+    inside the forward, so under the run's autocast too.
+    """
+    was_training = teacher.training
+    flags = [p.requires_grad for p in teacher.parameters()]
+    home = next(teacher.parameters(), torch.empty(0)).device
+    where = {"device": home}
+    teacher.eval()
+    teacher.requires_grad_(False)
+
+    def attach_teacher(module: nn.Module, args: tuple[Any, ...], output: torch.Tensor) -> TeacherOutputs | None:
+        if not module.training:
+            return None  # validation: the student's outputs as they are
+        x = args[0]
+        if x.device != where["device"]:
+            teacher.to(x.device)
+            where["device"] = x.device
+        with torch.no_grad():
+            return TeacherOutputs(output, teacher(x))
+
+    handle = student.register_forward_hook(attach_teacher)
+    try:
+        yield
+    finally:
+        handle.remove()
+        teacher.to(home)
+        for param, flag in zip(teacher.parameters(), flags):
+            param.requires_grad_(flag)
+        teacher.train(was_training)
+
+
 def distill(
     teacher: GraphModule,
     student: Graph,
@@ -252,172 +342,77 @@ def distill(
     *,
     baseline: bool = False,
     listeners: Sequence[Listener] = (),
-    cancel: Callable[[], bool] | None = None,
     checkpoint_dir: Path | None = None,
+    run_settings: TrainSettings | None = None,
+    resume_from: str | Path | None = None,
+    on_trainer: Callable[[Any], None] | None = None,
+    distributed: DistContext | None = None,
 ) -> DistillResult:
-    """Train the student on the teacher's softened outputs plus the labels.
+    """Train the student on the teacher's softened outputs plus the labels, as a normal run of
+    the training engine: its events go to `listeners`, checkpoints to `checkpoint_dir`.
 
-    The student graph is built with the settings' seed (the labels-only baseline starts from
-    the same weights). The teacher is not changed (eval mode while it teaches, its own after).
+    `run_settings` gives device, precision and data loading (`student_settings` adds the
+    distillation's own); `resume_from` continues from a checkpoint of an earlier distillation
+    of the same student; `on_trainer` receives each Trainer before it starts (to stop or pause
+    it); `distributed` makes this process one rank of a DDP job. The student graph is built with
+    the settings' seed, and the labels-only baseline starts from the same weights. The teacher
+    is not changed (frozen while it teaches, as it was after).
+
+    The result's status is "finished" or "stopped" (a stopped run keeps last.pt to resume from,
+    and trains no baseline). ExportError when the student does not fit or the training fails.
     """
+    from workbench.training.engine import Trainer
+
     settings = settings or DistillSettings()
-    graph = student
     try:
-        model = build_model(graph, seed=settings.seed)
+        model = build_model(student, seed=settings.seed)
     except GraphError as exc:
         raise ExportError(f"the student network is not valid: {exc}") from exc
     check_student(teacher, model)
     teacher_eval = evaluate(torch_predict(teacher), data, teacher.loss_name)
+    train = student_settings(settings, run_settings)
     baseline_model = copy.deepcopy(model) if baseline else None
-    history = _train(model, teacher, data, settings, settings.alpha, listeners, cancel, checkpoint_dir)
-    result = DistillResult(model, graph, evaluate(torch_predict(model), data, model.loss_name), teacher_eval,
-                           history, settings=settings)
-    if baseline_model is not None:
-        _train(baseline_model, teacher, data, settings, 0.0, (), cancel)
-        result.baseline = evaluate(torch_predict(baseline_model), data, model.loss_name)
+    history: list[dict[str, Any]] = []
+
+    def record(event: Any) -> None:
+        if isinstance(event, EpochEvent):
+            history.append({"epoch": event.epoch, "train_loss": event.train_loss, "val_loss": event.val_loss,
+                            **event.val_metrics})
+
+    loss = DistillationLoss(model.loss_name, settings.temperature, settings.alpha)
+    with teaching(model, teacher):
+        trainer = Trainer(model, data, train, loss, listeners=[record, *listeners], checkpoint_dir=checkpoint_dir,
+                          distributed=distributed)
+        if on_trainer is not None:
+            on_trainer(trainer)
+        outcome = trainer.run(resume_from=resume_from)
+    model.cpu().eval()  # the engine may have used a GPU; evaluation and export run on the CPU
+    if outcome.status == "failed":
+        raise ExportError(f"the distillation failed: {outcome.message}")
+    result = DistillResult(model, student, evaluate(torch_predict(model), data, model.loss_name), teacher_eval,
+                           history, settings=settings, status=outcome.status)
+    if baseline_model is not None and outcome.status != "stopped":
+        result.baseline = _labels_only(baseline_model, data, train, on_trainer, distributed)
     log.info("distillation: %s", result.verdict() if baseline else result.summary())
     return result
 
 
-def _train(model: GraphModule, teacher: GraphModule, data: DataBundle, settings: DistillSettings, alpha: float,
-           listeners: Sequence[Listener], cancel: Callable[[], bool] | None,
-           checkpoint_dir: Path | None = None) -> list[dict[str, Any]]:
-    from workbench.training.events import EpochEvent, FinishedEvent
+def _labels_only(model: GraphModule, data: DataBundle, settings: TrainSettings,
+                 on_trainer: Callable[[Any], None] | None, distributed: DistContext | None) -> Evaluation | None:
+    """The same student trained on the labels alone, same budget and seed; None if it was stopped."""
+    from workbench.training.engine import Trainer
 
-    generator = torch.Generator().manual_seed(settings.seed)
-    loader = DataLoader(data.train, batch_size=settings.batch_size, shuffle=True, generator=generator)
-    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
-    loss_name = model.loss_name
-    history: list[dict[str, Any]] = []
-    best: float | None = None
-    start = time.perf_counter()
-    # Seeded (dropout included) so that the distilled and the labels-only student see the same
-    # randomness; fork_rng gives the caller's global generator back afterwards.
-    with eval_mode(teacher), torch.random.fork_rng(devices=[]):
-        torch.manual_seed(settings.seed)
-        for epoch in range(1, settings.epochs + 1):
-            model.train()
-            total, seen = 0.0, 0
-            for x, y in loader:
-                if cancel is not None and cancel():
-                    raise ExportCancelled("distillation cancelled")
-                with torch.no_grad():
-                    teacher_out = teacher(x)
-                loss = distillation_loss(model(x), teacher_out, y, loss_name, settings.temperature, alpha)
-                if not torch.isfinite(loss):
-                    raise ExportError(f"the distillation loss became {loss.item()} in epoch {epoch} — lower the learning rate")
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                total += float(loss.item()) * len(x)
-                seen += len(x)
-            model.eval()
-            ev = evaluate(torch_predict(model), data, loss_name)
-            record = {"epoch": epoch, "train_loss": total / max(seen, 1), "val_loss": ev.val_loss, **ev.metrics}
-            history.append(record)
-            improved = ev.val_loss is not None and (best is None or ev.val_loss < best)
-            best = ev.val_loss if improved else best
-            if checkpoint_dir is not None:
-                _save_checkpoints(checkpoint_dir, model, optimizer, generator, epoch, epoch * len(loader), best,
-                                  settings, improved)
-            event = EpochEvent(epoch, record["train_loss"], ev.val_loss, dict(ev.metrics), settings.lr,
-                               time.perf_counter() - start)
-            for listener in listeners:
-                listener(event)
-    model.eval()
-    last = history[-1] if history else {}
-    summary = {"status": "finished", "epochs": settings.epochs, **{k: v for k, v in last.items() if k != "epoch"},
-               "best_val_loss": best, "parameters": sum(p.numel() for p in model.parameters()),
-               "duration_s": time.perf_counter() - start, "distillation": {**settings.to_dict(), "alpha": alpha}}
-    for listener in listeners:
-        listener(FinishedEvent("finished", summary))
-    return history
-
-
-def _save_checkpoints(folder: Path, model: nn.Module, optimizer: torch.optim.Optimizer, generator: torch.Generator,
-                      epoch: int, step: int, best: float | None, settings: DistillSettings, improved: bool) -> None:
-    """last.pt every epoch, best.pt when the validation loss improved: a checkpoint like the engine's."""
-    from workbench.training.checkpoint import save_checkpoint
-    from workbench.training.rng import capture_rng_state
-
-    state = {
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "scheduler": None,
-        "scaler": None,
-        "epoch": epoch,
-        "global_step": step,
-        "best_val_loss": best,
-        "bad_epochs": 0,
-        "rng": capture_rng_state(),
-        "loader_rng": generator.get_state(),
-        "settings": {"distillation": settings.to_dict()},
-    }
-    save_checkpoint(folder / "last.pt", state)
-    if improved:
-        save_checkpoint(folder / "best.pt", state)
-
-
-def distill_run(
-    teacher_run: str | Path,
-    student: Graph | float | str,
-    out_dir: str | Path,
-    settings: DistillSettings | None = None,
-    *,
-    name: str | None = None,
-    baseline: bool = False,
-    listeners: Sequence[Listener] = (),
-    cancel: Callable[[], bool] | None = None,
-) -> DistillResult:
-    """Distil a trained run into a new run folder that `load_run` and `export_run` accept.
-
-    `student` is a graph, a width factor for the teacher's own graph, or the text the CLI got
-    (`--student 0.5`, a preset name or a project file). The folder gets project.json (the student's project), data.json, metrics.jsonl,
-    summary.json (with the teacher's and, with `baseline`, the labels-only figures) and
-    checkpoints/best.pt and last.pt.
-    """
-    from workbench.project import Project
-    from workbench.runs import CHECKPOINTS, PreparedRun, load_run, write_run_header
-    from workbench.training.run_writer import RunWriter, write_json_atomic
-
-    settings = settings or DistillSettings()
-    out = Path(out_dir)
-    if out.exists() and any(out.iterdir()):
-        raise ExportError(f"{out} is not empty — choose a new folder for the student's run")
-    try:
-        run = load_run(teacher_run)
-        data = run.data()
-    except WorkbenchError as exc:
-        raise ExportError(f"cannot use {teacher_run} as the teacher: {exc}") from exc
-    graph, how = resolve_student(student, run.project.graph)
-    training = run.project.training.replace(epochs=settings.epochs, lr=settings.lr, batch_size=settings.batch_size,
-                                            seed=settings.seed)
-    project = Project(name or f"{run.project.name}-student", graph, run.project.dataset, training,
-                      f"Distilled from {run.project.name} ({how}), T={settings.temperature:g}, alpha={settings.alpha:g}")
-    try:
-        model = build_model(graph, seed=settings.seed)
-    except GraphError as exc:
-        raise ExportError(f"the student network is not valid: {exc}") from exc
-    check_student(run.model, model)  # before anything is written
-    created = not out.exists()
-    write_run_header(out, PreparedRun(project, data, model, []))
-    writer = RunWriter(out)
-    try:
-        result = distill(run.model, graph, data, settings, baseline=baseline, listeners=[writer, *listeners],
-                         cancel=cancel, checkpoint_dir=out / CHECKPOINTS)
-    except BaseException:
-        writer.close()
-        if created:
-            import shutil
-
-            shutil.rmtree(out, ignore_errors=True)
-        raise
-    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    summary = {"project": project.name, "dataset": run.project.dataset.path or run.project.dataset.source,
-               "task": data.task, **summary, "teacher_run": str(teacher_run), **result.summary(),
-               "best_checkpoint": str(out / CHECKPOINTS / "best.pt"), "last_checkpoint": str(out / CHECKPOINTS / "last.pt")}
-    write_json_atomic(out / "summary.json", summary)
-    return result
+    trainer = Trainer(model, data, settings, model.loss_name, distributed=distributed)
+    if on_trainer is not None:
+        on_trainer(trainer)  # a stop request reaches the comparison run too
+    outcome = trainer.run()
+    model.cpu().eval()
+    if outcome.status == "failed":
+        raise ExportError(f"the labels-only comparison run failed: {outcome.message}")
+    if outcome.status == "stopped":
+        log.info("the labels-only comparison run was stopped; no comparison")
+        return None
+    return evaluate(torch_predict(model), data, model.loss_name)
 
 
 def _number(v: Any) -> bool:
@@ -427,11 +422,14 @@ def _number(v: Any) -> bool:
 __all__ = [
     "DistillResult",
     "DistillSettings",
+    "DistillationLoss",
     "ScaledGraph",
+    "TeacherOutputs",
     "check_student",
     "distill",
-    "distill_run",
     "distillation_loss",
     "resolve_student",
     "scale_widths",
+    "student_settings",
+    "teaching",
 ]

@@ -30,7 +30,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Protocol
 
 import torch
 from torch import nn
@@ -99,6 +99,15 @@ def _is_out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
 
 
+class LossObject(Protocol):
+    """A loss made for one run (distillation's mixes in a teacher): called like a named loss,
+    and `name` is the task loss its validation figures stand for ("cross_entropy"...)."""
+
+    name: str
+
+    def __call__(self, outputs: Any, y: torch.Tensor) -> torch.Tensor: ...
+
+
 class Trainer:
     """Trains `model` on `data`; see the module docstring for the contract of `run()`."""
 
@@ -107,7 +116,7 @@ class Trainer:
         model: nn.Module,
         data: DataBundle,
         settings: TrainSettings,
-        loss: str,
+        loss: str | LossObject,
         listeners: Iterable[Listener] = (),
         checkpoint_dir: str | Path | None = None,
         distributed: DistContext | None = None,
@@ -115,7 +124,10 @@ class Trainer:
     ) -> None:
         # Checked here, before any thread starts, so the caller gets the typed error at once:
         # TrainingError for the loss or precision, DeviceError for the device.
-        self._loss_fn = get_loss(loss)
+        if isinstance(loss, str):
+            self._loss_fn = get_loss(loss)
+        else:
+            self._loss_fn, loss = loss, loss.name
         check_loss_for_task(loss, data.task, data.num_outputs)  # a mismatch would train silently on nothing
         self.dist = distributed
         # A rank's device comes from its local rank (cuda:LOCAL_RANK or the CPU), set on joining.
