@@ -227,36 +227,11 @@ def _add_node(graph: Graph, item: Any, path: str, problems: list[str]) -> None:
 
 
 def _dataset_from(record: Any, problems: list[str]) -> DatasetSpec:
-    if not isinstance(record, dict):
-        problems.append(f"dataset: expected an object, got {_show(record)}")
+    try:
+        return DatasetSpec.from_dict(record, where="dataset")
+    except ProjectFileError as exc:
+        problems.append(str(exc))
         return DatasetSpec()
-    known = {"source", "path", "options", "val_fraction", "seed"}
-    for key in sorted(set(record) - known):
-        problems.append(f"dataset.{key}: unknown field (known: {', '.join(sorted(known))})")
-    source = record.get("source", "digits")
-    path = record.get("path")
-    options = record.get("options", {})
-    val_fraction = record.get("val_fraction", 0.2)
-    seed = record.get("seed", 0)
-    ok = True
-    if not isinstance(source, str) or not source:
-        problems.append(f"dataset.source: expected a dataset name, got {_show(source)}")
-        ok = False
-    if path is not None and not isinstance(path, str):
-        problems.append(f"dataset.path: expected a file path, got {_show(path)}")
-        ok = False
-    if not isinstance(options, dict):
-        problems.append(f"dataset.options: expected an object, got {_show(options)}")
-        ok = False
-    if isinstance(val_fraction, bool) or not isinstance(val_fraction, (int, float)) or not 0 < val_fraction < 1:
-        problems.append(f"dataset.val_fraction: expected a number between 0 and 1, got {_show(val_fraction)}")
-        ok = False
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        problems.append(f"dataset.seed: expected an integer, got {_show(seed)}")
-        ok = False
-    if not ok:
-        return DatasetSpec()
-    return DatasetSpec(source=source, path=path, options=dict(options), val_fraction=float(val_fraction), seed=seed)
 
 
 def _type_name(value: Any) -> str:

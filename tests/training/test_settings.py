@@ -1,15 +1,25 @@
-"""TrainSettings: defaults, round trips, and one message per kind of bad value."""
+"""Run settings: defaults, round trips, one message per kind of bad value, and one declaration
+per setting that the loader, the constructor and the form all read."""
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
+import math
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from workbench.errors import ProjectFileError, TrainingError
-from workbench.training import settings as settings_module
-from workbench.training.settings import TrainSettings
+from workbench.data.bundle import DatasetSpec
+from workbench.errors import ProjectFileError, TrainingError, WorkbenchError
+from workbench.settings_spec import SettingSpec, declaration, declarations
+from workbench.training.settings import OPTIMIZERS, SCHEDULERS, TrainSettings
+
+RECORDS: dict[str, type] = {"training": TrainSettings, "dataset": DatasetSpec}
+DECLARED = [(key, spec) for key, record in RECORDS.items() for spec in declarations(record)]
+PACKAGE = Path(__file__).resolve().parents[2] / "workbench"
 
 
 def test_defaults_round_trip_through_json() -> None:
@@ -27,8 +37,112 @@ def test_every_field_round_trips() -> None:
     assert TrainSettings.from_dict(json.loads(json.dumps(d))) == s
 
 
-def test_every_field_has_a_check() -> None:
-    assert set(settings_module._KINDS) == {f.name for f in dataclasses.fields(TrainSettings)}
+def test_every_field_is_declared_once_with_its_default_label_help_and_group() -> None:
+    for record in RECORDS.values():
+        specs = declarations(record)
+        assert [s.name for s in specs] == [f.name for f in dataclasses.fields(record)]
+        defaults = record()
+        for spec in specs:
+            assert isinstance(spec, SettingSpec)
+            assert getattr(defaults, spec.name) == spec.default
+            assert spec.label and spec.doc and spec.group, spec.name  # the form shows all three
+
+
+def _samples(spec: SettingSpec) -> tuple[list[Any], list[Any]]:
+    """Values the declaration accepts and refuses, derived from its kind and range."""
+    ok: list[Any] = [None] if spec.optional else []
+    bad: list[Any] = [] if spec.optional else [None]
+    if spec.kind in ("int", "float"):
+        unit: float = 1 if spec.kind == "int" else 1e-3
+        cast = int if spec.kind == "int" else float
+        bad += ["1", True, [1]]
+        if spec.kind == "int":
+            bad.append(1.5)
+        else:
+            bad.append(math.inf)
+        for bound, is_open, inward in ((spec.minimum, spec.open_minimum, unit), (spec.maximum, spec.open_maximum, -unit)):
+            if bound is None:
+                continue
+            (bad if is_open else ok).append(cast(bound))
+            ok.append(cast(bound + inward))
+            bad.append(cast(bound - inward))
+    elif spec.kind == "choice":
+        ok += list(spec.choices)
+        bad += [spec.choices[0].upper(), 1]
+    elif spec.kind == "text":
+        ok.append("cuda:1" if spec.pattern and not spec.pattern.startswith(".") else "a name")
+        bad += [1, ["x"]]
+        if spec.pattern:
+            bad.append("\n")
+    elif spec.kind == "object":
+        ok.append({"seq_len": 8})
+        bad += [[1], "{}"]
+    elif spec.kind == "bool":
+        ok += [True, False]
+        bad += [0, "true"]
+    return ok, bad
+
+
+@pytest.mark.parametrize(("key", "spec"), DECLARED, ids=[f"{k}.{s.name}" for k, s in DECLARED])
+def test_the_loader_and_the_constructor_accept_and_refuse_what_the_declaration_says(key: str, spec: SettingSpec) -> None:
+    record = RECORDS[key]
+    ok, bad = _samples(spec)
+    assert ok and bad
+    for value in ok:
+        loaded = record.from_dict(json.loads(json.dumps({spec.name: value})), where=key)
+        assert getattr(loaded, spec.name) == value
+        assert record.from_dict(json.loads(json.dumps(loaded.to_dict())), where=key) == loaded
+    for value in bad:
+        with pytest.raises(ProjectFileError) as info:
+            record.from_dict({spec.name: value}, where=key)
+        assert str(info.value) == f"{key}.{spec.name}: expected {spec.describe()}, got {json.dumps(value)}"
+        with pytest.raises(WorkbenchError, match=f"setting {spec.name}: expected "):
+            record().replace(**{spec.name: value})
+
+
+def test_no_module_keeps_another_table_of_settings() -> None:
+    """A dict, list, tuple or set literal naming two or more settings of one record is a second
+    table of them (a checker table, a label table): the declarations are the only one."""
+    modules = ["settings_spec.py", "training/settings.py", "data/bundle.py", "data/options.py", "project.py"]
+    offenders = []
+    for module in modules:
+        tree = ast.parse((PACKAGE / module).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Dict):
+                items = node.keys
+            elif isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+                items = node.elts
+            else:
+                continue
+            strings = {i.value for i in items if isinstance(i, ast.Constant) and isinstance(i.value, str)}
+            for key, record in RECORDS.items():
+                names = {s.name for s in declarations(record)}
+                named = strings & (names | {f"{key}.{n}" for n in names})
+                if len(named) >= 2:
+                    offenders.append(f"{module}:{node.lineno} {sorted(named)}")
+    assert not offenders
+
+
+def test_settings_apply_where_their_declaration_says() -> None:
+    momentum = declaration(TrainSettings, "momentum")
+    assert [o for o in OPTIMIZERS if momentum.applies(TrainSettings(optimizer=o))] == ["sgd", "rmsprop"]
+    for name in ("step_size", "gamma"):
+        assert [s for s in SCHEDULERS if declaration(TrainSettings, name).applies(TrainSettings(scheduler=s))] == ["step"]
+    path = declaration(DatasetSpec, "path")
+    assert path.applies(DatasetSpec("csv")) and path.applies(DatasetSpec("images"))
+    assert not path.applies(DatasetSpec("digits"))
+    # A setting for some tasks only applies to those, and to data whose task is not known yet.
+    text_only = dataclasses.replace(declaration(DatasetSpec, "options"), tasks=("language_model",))
+    assert text_only.applies(DatasetSpec(), "language_model") and text_only.applies(DatasetSpec(), None)
+    assert not text_only.applies(DatasetSpec(), "classification")
+
+
+def test_dataset_round_trips_and_leaves_out_what_is_empty() -> None:
+    full = DatasetSpec("csv", "data/t.csv", {"target": "price"}, val_fraction=0.25, seed=3)
+    assert DatasetSpec.from_dict(json.loads(json.dumps(full.to_dict()))) == full
+    assert DatasetSpec().to_dict() == {"source": "digits", "val_fraction": 0.2, "seed": 0}
+    with pytest.raises(ProjectFileError, match=r"^dataset\.folder: unknown setting; known settings are: options, path, "):
+        DatasetSpec.from_dict({"folder": "x"})
 
 
 def test_missing_keys_take_defaults_and_ints_become_floats() -> None:

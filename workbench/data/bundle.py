@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
+
+from workbench.errors import DataError
+from workbench.settings_spec import (
+    QT_TRANSLATE_NOOP,
+    check_record,
+    dump_record,
+    integer,
+    json_object,
+    number,
+    replace_checked,
+    text,
+)
 
 if TYPE_CHECKING:
     from torch.utils.data import Dataset
 
 Task = Literal["classification", "regression", "language_model"]
+
+DATA = QT_TRANSLATE_NOOP("RunSettingsForm", "Data")  # the form's group
+
+
+def _reader_names() -> tuple[str, ...]:
+    # The readers live in a module that imports this one: looked up when asked.
+    from workbench.data.loading import READER_NAMES
+
+    return READER_NAMES
 
 
 @dataclass(frozen=True)
@@ -17,25 +38,49 @@ class DatasetSpec:
 
     `source` is a built-in name ("digits", "spirals", "moons", "regression", "text") or a
     reader name for user data ("csv", "images", "npz", "textfile", "idx"); `path` points at the
-    user's file or folder; `options` holds reader-specific settings (e.g. {"seq_len": 64}).
+    user's file or folder; `options` holds reader-specific settings (e.g. {"seq_len": 64}), which
+    each reader checks itself (`workbench.data.options`). Every field is declared once
+    (`workbench.settings_spec`): the checked JSON round trip and the GUI form come from it.
     """
 
-    source: str = "digits"
-    path: str | None = None
-    options: dict[str, Any] = field(default_factory=dict)
-    val_fraction: float = 0.2  # share of rows held out for validation
-    seed: int = 0  # seeds the train/validation split, independent of the training seed
+    source: str = text(
+        "digits", pattern=".+", expects="a dataset name", group=DATA,
+        label=QT_TRANSLATE_NOOP("RunSettingsForm", "Dataset"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "A built-in dataset, or a reader for your own file or folder"))
+    # Relative paths start at the project file's folder (workbench.data.paths).
+    path: str | None = text(
+        None, optional=True, expects="a file path", group=DATA, applies_when=(("source", _reader_names),),
+        label=QT_TRANSLATE_NOOP("RunSettingsForm", "File or folder"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "Your data (for a reader); relative paths start at the project "
+                                                 "file's folder"))
+    options: dict[str, Any] = json_object(
+        example='{"seq_len": 64}', group=DATA, label=QT_TRANSLATE_NOOP("RunSettingsForm", "Options"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "Reader options as JSON, e.g. {\"seq_len\": 64} or "
+                                                 "{\"target\": \"price\"}"))
+    # Share of rows held out for validation (splits.check_val_fraction refuses 0 and 1 alike).
+    val_fraction: float = number(
+        0.2, above=0.0, below=1.0, step=0.05, group=DATA, label=QT_TRANSLATE_NOOP("RunSettingsForm", "Validation share"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "Share of the samples held out to measure the model (not trained on)"))
+    # Seeds the train/validation split, independent of the training seed (numpy wants it >= 0).
+    seed: int = integer(
+        0, minimum=0, below=2**63, group=DATA, label=QT_TRANSLATE_NOOP("RunSettingsForm", "Split seed"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "Decides which samples are held out; change it to reshuffle the split"))
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready record."""
-        out: dict[str, Any] = {"source": self.source}
-        if self.path is not None:
-            out["path"] = self.path
-        if self.options:
-            out["options"] = dict(self.options)
-        out["val_fraction"] = self.val_fraction
-        out["seed"] = self.seed
-        return out
+        """Plain JSON-ready record (no path when there is none, no options when empty)."""
+        return dump_record(self, omit_empty=True)
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "dataset") -> DatasetSpec:
+        """Checked inverse of `to_dict`; missing keys take their defaults.
+
+        Raises ProjectFileError naming the path of the first bad field.
+        """
+        return cls(**check_record(cls, d, where))
+
+    def replace(self, **changes: Any) -> DatasetSpec:
+        """A copy with some fields changed, each checked by its declaration (DataError if refused)."""
+        return replace_checked(self, DataError, "dataset setting", **changes)
 
 
 @dataclass

@@ -1,20 +1,30 @@
-"""Training settings: one frozen record, its defaults, and its checked round trip to JSON.
+"""Training settings: one frozen record whose fields are declared once, with their checked JSON.
 
-`TrainSettings.from_dict` is the only way settings enter from a project file; it checks every
-field and names the offending path (`training.lr: expected a number > 0, got "abc"`), so that a
-hand-edited file fails with a message the user can act on rather than a traceback mid-run.
+Each field is declared with `workbench.settings_spec` (type, range, default, label, help, group
+and when it applies); `TrainSettings.from_dict` / `to_dict`, the constructor's check and the
+GUI's run settings form are generated from those declarations. `from_dict` is the only way
+settings enter from a project file: it names the offending path
+(`training.lr: expected a number > 0, got "abc"`), so that a hand-edited file fails with a message
+the user can act on rather than a traceback mid-run.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import math
-import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-from workbench.errors import ProjectFileError, TrainingError
+from workbench.errors import TrainingError
+from workbench.settings_spec import (
+    QT_TRANSLATE_NOOP,
+    check_fields,
+    check_record,
+    choice,
+    dump_record,
+    integer,
+    number,
+    replace_checked,
+    text,
+)
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULERS = ("none", "step", "cosine", "onecycle")
@@ -22,42 +32,107 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 # Syntax only: whether the device exists is decided at run time (devices.resolve_device), so a
 # project saved on a GPU machine still opens on a laptop.
-_DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+DEVICE_PATTERN = r"auto|cpu|mps|cuda(:\d+)?"
+
+# The form's groups (titles are translated like the labels).
+OPTIMIZER = QT_TRANSLATE_NOOP("RunSettingsForm", "Optimizer")
+SCHEDULE = QT_TRANSLATE_NOOP("RunSettingsForm", "Learning-rate schedule")
+LOOP = QT_TRANSLATE_NOOP("RunSettingsForm", "Training loop")
+DEVICE = QT_TRANSLATE_NOOP("RunSettingsForm", "Device")
 
 
 @dataclass(frozen=True)
 class TrainSettings:
     """How to train: optimizer, schedule, loop, precision and device."""
 
-    optimizer: str = "adam"  # "adam" | "adamw" | "sgd" | "rmsprop"
-    lr: float = 1e-3  # peak learning rate (after warmup; the maximum for onecycle)
-    momentum: float = 0.9  # sgd and rmsprop only
-    weight_decay: float = 0.0  # L2; decoupled for adamw, added to the gradient otherwise
-    l1: float = 0.0  # weight of sum(|w|) over trainable parameters, added to the loss
-    scheduler: str = "none"  # "none" | "step" | "cosine" | "onecycle"; stepped per optimizer step
-    step_size: int = 1  # "step": epochs between decays (PyTorch's MNIST example: 1 and 0.7)
-    gamma: float = 0.7  # "step": learning-rate factor at each decay
-    warmup_steps: int = 0  # linear warmup over this many optimizer steps; combines with any schedule
-    epochs: int = 5  # total epochs of the run, counting those before a resume
-    batch_size: int = 32
-    grad_clip: float | None = None  # max global gradient norm; None = no clipping
-    grad_accum: int = 1  # batches whose gradients are summed before one optimizer step
+    optimizer: str = choice(
+        "adam", OPTIMIZERS, group=OPTIMIZER, label=QT_TRANSLATE_NOOP("RunSettingsForm", "Optimizer"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "adam: a good default · adamw: Adam with decoupled weight decay · "
+                                                 "sgd: with momentum · rmsprop"))
+    # Peak learning rate (after warmup; the maximum for onecycle).
+    lr: float = number(
+        1e-3, above=0.0, scale="log", group=OPTIMIZER, label=QT_TRANSLATE_NOOP("RunSettingsForm", "Learning rate"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "Size of each update; the arrows double or halve it. Too high: "
+                                                 "the loss jumps or becomes NaN; too low: it falls slowly"))
+    momentum: float = number(
+        0.9, minimum=0.0, below=1.0, step=0.05, group=OPTIMIZER, applies_when=(("optimizer", ("sgd", "rmsprop")),),
+        label=QT_TRANSLATE_NOOP("RunSettingsForm", "Momentum"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "sgd and rmsprop only: how much of the previous update is kept"))
+    # L2; decoupled for adamw, added to the gradient otherwise.
+    weight_decay: float = number(
+        0.0, minimum=0.0, scale="log", group=OPTIMIZER, label=QT_TRANSLATE_NOOP("RunSettingsForm", "Weight decay"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "L2 penalty on the weights (decoupled for adamw); 0 = none"))
+    # Weight of sum(|w|) over trainable parameters, added to the loss.
+    l1: float = number(
+        0.0, minimum=0.0, scale="log", group=OPTIMIZER, label=QT_TRANSLATE_NOOP("RunSettingsForm", "L1 penalty"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "Weight of the sum of |w| added to the loss; pushes weights to zero"))
+    # Stepped per optimizer step.
+    scheduler: str = choice(
+        "none", SCHEDULERS, group=SCHEDULE, label=QT_TRANSLATE_NOOP("RunSettingsForm", "Schedule"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "none: constant · step: multiply by the decay factor every few "
+                                                 "epochs · cosine: fall smoothly to zero · onecycle: rise, then fall"))
+    # PyTorch's MNIST example decays by 0.7 every epoch.
+    step_size: int = integer(
+        1, minimum=1, group=SCHEDULE, applies_when=(("scheduler", ("step",)),),
+        label=QT_TRANSLATE_NOOP("RunSettingsForm", "Decay every (epochs)"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "step schedule: epochs between decays"))
+    gamma: float = number(
+        0.7, above=0.0, maximum=1.0, step=0.05, group=SCHEDULE, applies_when=(("scheduler", ("step",)),),
+        label=QT_TRANSLATE_NOOP("RunSettingsForm", "Decay factor"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "step schedule: the learning rate is multiplied by this at each decay"))
+    # Linear warmup over this many optimizer steps; combines with any schedule.
+    warmup_steps: int = integer(
+        0, minimum=0, group=SCHEDULE, label=QT_TRANSLATE_NOOP("RunSettingsForm", "Warmup steps"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "Raise the learning rate linearly from 0 over this many steps; "
+                                                 "helps transformers start"))
+    # Total epochs of the run, counting those before a resume.
+    epochs: int = integer(
+        5, minimum=1, group=LOOP, label=QT_TRANSLATE_NOOP("RunSettingsForm", "Epochs"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "Passes over the training set (counting those before a resume)"))
+    batch_size: int = integer(
+        32, minimum=1, group=LOOP, label=QT_TRANSLATE_NOOP("RunSettingsForm", "Batch size"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "Samples per step; larger is faster per sample but needs more memory"))
+    # Max global gradient norm; None = no clipping.
+    grad_clip: float | None = number(
+        None, above=0.0, optional=True, step=0.5, group=LOOP,
+        label=QT_TRANSLATE_NOOP("RunSettingsForm", "Gradient clipping"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "Largest allowed gradient norm; calms a loss that jumps. "
+                                                 "Off = no clipping"))
+    # Batches whose gradients are summed before one optimizer step.
+    grad_accum: int = integer(
+        1, minimum=1, group=LOOP, label=QT_TRANSLATE_NOOP("RunSettingsForm", "Gradient accumulation"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "Batches summed before each update: a larger effective batch in "
+                                                 "the same memory"))
     # "auto": bf16 autocast on CUDA when supported, else fp16 with a GradScaler; fp32 on CPU/MPS.
-    precision: str = "auto"
-    seed: int = 0  # seeds torch, numpy, random and the shuffling of the training set
-    early_stopping_patience: int | None = None  # epochs without a lower val loss before stopping
-    device: str = "auto"  # "auto" | "cpu" | "cuda" | "cuda:N" | "mps"
-    num_workers: int = 0  # DataLoader worker processes; 0 loads in the training thread
+    precision: str = choice(
+        "auto", PRECISIONS, group=LOOP, label=QT_TRANSLATE_NOOP("RunSettingsForm", "Precision"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "auto: bf16 or fp16 mixed precision on a GPU, fp32 on the CPU"))
+    # Seeds torch, numpy, random and the shuffling of the training set.
+    seed: int = integer(
+        0, minimum=0, below=2**63, group=LOOP, label=QT_TRANSLATE_NOOP("RunSettingsForm", "Seed"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "Seeds the initial weights and the shuffling: the same seed gives "
+                                                 "the same run"))
+    # Epochs without a lower validation loss before stopping; None = never stop early.
+    early_stopping_patience: int | None = integer(
+        None, minimum=1, optional=True, group=LOOP, label=QT_TRANSLATE_NOOP("RunSettingsForm", "Early stopping"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "Stop after this many epochs without a lower validation loss. "
+                                                 "Off = never"))
+    # "auto" | "cpu" | "cuda" | "cuda:N" | "mps"
+    device: str = text(
+        "auto", pattern=DEVICE_PATTERN, expects='"auto", "cpu", "cuda", "cuda:N" or "mps"', group=DEVICE,
+        label=QT_TRANSLATE_NOOP("RunSettingsForm", "Device"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "Where the run trains; free / total memory as of the last refresh"))
+    # DataLoader worker processes; 0 loads in the training thread.
+    num_workers: int = integer(
+        0, minimum=0, group=LOOP, label=QT_TRANSLATE_NOOP("RunSettingsForm", "Loader workers"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "Processes preparing batches; 0 loads them in the training thread"))
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            problem = _problem(f.name, getattr(self, f.name))
-            if problem is not None:
-                raise TrainingError(f"training setting {f.name}: {problem}")
+        check_fields(self, TrainingError, "training setting")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready record with every field."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return dump_record(self)
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "training") -> TrainSettings:
@@ -65,120 +140,8 @@ class TrainSettings:
 
         Raises ProjectFileError naming the path of the first bad field.
         """
-        if not isinstance(d, dict):
-            raise ProjectFileError(f"{where}: expected an object of settings, got {_show(d)}")
-        known = {f.name for f in dataclasses.fields(cls)}
-        for key in d:
-            if key not in known:
-                raise ProjectFileError(
-                    f"{where}.{key}: unknown setting; known settings are: {', '.join(sorted(known))}"
-                )
-        values: dict[str, Any] = {}
-        for key, value in d.items():
-            problem = _problem(key, value)
-            if problem is not None:
-                raise ProjectFileError(f"{where}.{key}: {problem}")
-            # JSON has one number type: keep float fields float so that equality and repr match.
-            if _KINDS[key][0] == "float" and isinstance(value, int):
-                value = float(value)
-            values[key] = value
-        return cls(**values)
+        return cls(**check_record(cls, d, where))
 
     def replace(self, **overrides: Any) -> TrainSettings:
         """A copy with some fields changed (checked like the constructor)."""
-        known = {f.name for f in dataclasses.fields(self)}
-        for key in overrides:
-            if key not in known:
-                raise TrainingError(
-                    f"unknown training setting {key!r}; known settings are: {', '.join(sorted(known))}"
-                )
-        return dataclasses.replace(self, **overrides)
-
-
-def _show(value: Any) -> str:
-    """The value as the user wrote it in JSON, so strings appear quoted."""
-    try:
-        return json.dumps(value)
-    except (TypeError, ValueError):
-        return repr(value)
-
-
-def _is_int(v: Any) -> bool:
-    # bool is an int subclass; `true` in a settings file is a mistake, not the number 1.
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v: Any) -> bool:
-    return (_is_int(v) or isinstance(v, float)) and math.isfinite(v)
-
-
-def _number(pred: Callable[[float], bool], text: str) -> Callable[[Any], str | None]:
-    def check(v: Any) -> str | None:
-        if _is_number(v) and pred(v):
-            return None
-        return f"expected {text}, got {_show(v)}"
-
-    return check
-
-
-def _integer(pred: Callable[[int], bool], text: str) -> Callable[[Any], str | None]:
-    def check(v: Any) -> str | None:
-        if _is_int(v) and pred(v):
-            return None
-        return f"expected {text}, got {_show(v)}"
-
-    return check
-
-
-def _optional(check: Callable[[Any], str | None]) -> Callable[[Any], str | None]:
-    def inner(v: Any) -> str | None:
-        if v is None:
-            return None
-        problem = check(v)
-        return None if problem is None else problem.replace("expected ", "expected null or ", 1)
-
-    return inner
-
-
-def _choice(options: tuple[str, ...]) -> Callable[[Any], str | None]:
-    def check(v: Any) -> str | None:
-        if isinstance(v, str) and v in options:
-            return None
-        listed = ", ".join(f'"{o}"' for o in options)
-        return f"expected one of {listed}, got {_show(v)}"
-
-    return check
-
-
-def _device(v: Any) -> str | None:
-    if isinstance(v, str) and _DEVICE_PATTERN.match(v):
-        return None
-    return f'expected "auto", "cpu", "cuda", "cuda:N" or "mps", got {_show(v)}'
-
-
-# field -> (JSON kind, checker). The kind decides int -> float coercion in from_dict.
-_KINDS: dict[str, tuple[str, Callable[[Any], str | None]]] = {
-    "optimizer": ("str", _choice(OPTIMIZERS)),
-    "lr": ("float", _number(lambda v: v > 0, "a number > 0")),
-    "momentum": ("float", _number(lambda v: 0 <= v < 1, "a number in [0, 1)")),
-    "weight_decay": ("float", _number(lambda v: v >= 0, "a number >= 0")),
-    "l1": ("float", _number(lambda v: v >= 0, "a number >= 0")),
-    "scheduler": ("str", _choice(SCHEDULERS)),
-    "step_size": ("int", _integer(lambda v: v >= 1, "an integer >= 1")),
-    "gamma": ("float", _number(lambda v: 0 < v <= 1, "a number in (0, 1]")),
-    "warmup_steps": ("int", _integer(lambda v: v >= 0, "an integer >= 0")),
-    "epochs": ("int", _integer(lambda v: v >= 1, "an integer >= 1")),
-    "batch_size": ("int", _integer(lambda v: v >= 1, "an integer >= 1")),
-    "grad_clip": ("float", _optional(_number(lambda v: v > 0, "a number > 0"))),
-    "grad_accum": ("int", _integer(lambda v: v >= 1, "an integer >= 1")),
-    "precision": ("str", _choice(PRECISIONS)),
-    "seed": ("int", _integer(lambda v: 0 <= v < 2**63, "an integer in [0, 2**63)")),
-    "early_stopping_patience": ("int", _optional(_integer(lambda v: v >= 1, "an integer >= 1"))),
-    "device": ("str", _device),
-    "num_workers": ("int", _integer(lambda v: v >= 0, "an integer >= 0")),
-}
-
-
-def _problem(name: str, value: Any) -> str | None:
-    """What is wrong with `value` for field `name`, or None when it is fine."""
-    return _KINDS[name][1](value)
+        return replace_checked(self, TrainingError, "training setting", **overrides)
