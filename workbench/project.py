@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,15 @@ from workbench.training.settings import TrainSettings
 FORMAT_VERSION = 1
 FILE_KIND = "workbench-project"
 _TOP_KEYS = {"format_version", "kind", "name", "description", "dataset", "training", "graph"}
+# The project's settings records, by their key in the file; a setting's path is "<key>.<field>".
+SETTINGS_RECORDS: dict[str, type] = {"dataset": DatasetSpec, "training": TrainSettings}
+
+
+@dataclass(frozen=True)
+class SettingsChanged:
+    """The project's run settings changed: the paths of the settings that did ("training.lr")."""
+
+    paths: frozenset[str]
 
 
 @dataclass
@@ -37,6 +47,8 @@ class Project:
     description: str = ""
     # Where the project was read from; relative dataset paths resolve against its folder.
     path: Path | None = field(default=None, compare=False)
+    _listeners: list[Callable[[SettingsChanged], None]] = field(default_factory=list, init=False, repr=False,
+                                                                 compare=False)
 
     @property
     def base_dir(self) -> Path | None:
@@ -49,6 +61,27 @@ class Project:
 
     def to_dict(self) -> dict[str, Any]:
         return project_to_dict(self)
+
+    # ----- settings as document edits: the editor's commands call this, its views follow the event
+
+    def subscribe(self, listener: Callable[[SettingsChanged], None]) -> None:
+        """Call `listener` with a SettingsChanged after each `set_settings` that changes something."""
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Callable[[SettingsChanged], None]) -> None:
+        self._listeners.remove(listener)
+
+    def set_settings(self, training: TrainSettings | None = None, dataset: DatasetSpec | None = None) -> None:
+        """Replace the training settings and/or the dataset, then tell the listeners what changed."""
+        changed = {f"{key}.{f.name}" for key, old, new in (("training", self.training, training),
+                                                            ("dataset", self.dataset, dataset))
+                   if new is not None for f in fields(old) if getattr(old, f.name) != getattr(new, f.name)}
+        self.training = training if training is not None else self.training
+        self.dataset = dataset if dataset is not None else self.dataset
+        if changed:
+            event = SettingsChanged(frozenset(changed))
+            for listener in list(self._listeners):
+                listener(event)
 
 
 def project_to_dict(project: Project) -> dict[str, Any]:

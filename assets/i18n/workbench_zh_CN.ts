@@ -1255,10 +1255,6 @@ then drag from an output port to an input port to connect them.</source>
         <translation>运行在哪里训练；可用 / 总内存为上次刷新时的数值</translation>
     </message>
     <message>
-        <source>Train on</source>
-        <translation>训练设备</translation>
-    </message>
-    <message>
         <source>%1 (your %2)</source>
         <translation>%1（你的%2）</translation>
     </message>
@@ -1283,12 +1279,12 @@ then drag from an output port to an input port to connect them.</source>
         <translation>选择文件或文件夹</translation>
     </message>
     <message>
-        <source>Options must be JSON, like {&quot;seq_len&quot;: 64}: %1</source>
-        <translation>选项必须是 JSON，例如 {&quot;seq_len&quot;: 64}：%1</translation>
+        <source>%1 must be JSON, like %2: %3</source>
+        <translation>%1必须是 JSON，例如 %2：%3</translation>
     </message>
     <message>
-        <source>Options must be a JSON object of names and values, like {&quot;seq_len&quot;: 64}</source>
-        <translation>选项必须是由名称和值组成的 JSON 对象，例如 {&quot;seq_len&quot;: 64}</translation>
+        <source>%1 must be a JSON object of names and values, like %2</source>
+        <translation>%1必须是由名称和值组成的 JSON 对象，例如 %2</translation>
     </message>
     <message>
         <source>Choose the image folder</source>

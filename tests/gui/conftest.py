@@ -75,3 +75,27 @@ def editor(window):  # noqa: ANN001, ANN201
     assert window.open_preset("digits-mlp")
     window.session.flush()
     return window
+
+
+@pytest.fixture
+def user_edit(qtbot):  # noqa: ANN001, ANN201
+    """Edit a run-settings widget as a user does: pick a combo item by its data, or type a value
+    into a spin box or line edit and press Enter (the form reports only such edits)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QLineEdit
+
+    def edit(widget, value) -> None:  # noqa: ANN001
+        if isinstance(widget, QComboBox):
+            index = widget.findData(value)
+            assert index >= 0, f"{value!r} is not among the items"
+            widget.setCurrentIndex(index)
+            widget.activated.emit(index)
+            return
+        line = widget.lineEdit() if isinstance(widget, QAbstractSpinBox) else widget
+        assert isinstance(line, QLineEdit)
+        line.selectAll()
+        line.del_()
+        qtbot.keyClicks(line, str(value))
+        qtbot.keyClick(line, Qt.Key.Key_Return)
+
+    return edit

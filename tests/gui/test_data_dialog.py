@@ -97,12 +97,13 @@ def test_bad_file_shows_the_message_then_reload_after_the_fix(preview, qtbot, tm
     assert dialog.body.currentWidget() is dialog.content and dialog.row_table.rowCount() == 20
 
 
-def test_preview_button_in_the_run_settings_opens_the_project_data(editor, qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+def test_preview_button_in_the_run_settings_opens_the_project_data(editor, qtbot, tmp_path: Path,
+                                                                   user_edit) -> None:  # noqa: ANN001
     form = editor.training.form
     assert form.preview_button.text() == "Preview data…" and form.preview_button.toolTip()
-    form.source.setCurrentIndex(form.source.findData("csv"))
+    user_edit(form.editor("dataset.source"), "csv")
     path = _csv(tmp_path / "mine.csv")
-    form.path.setText(str(path))  # typed, not yet confirmed with Enter
+    form.editor("dataset.path").setText(str(path))  # typed, not yet confirmed with Enter
     form.preview_button.click()
     dialog = form.data_dialog
     assert isinstance(dialog, DataPreviewDialog) and dialog.isVisible()
@@ -110,14 +111,14 @@ def test_preview_button_in_the_run_settings_opens_the_project_data(editor, qtbot
     assert editor.session.project.dataset.path == str(path)
     assert dialog.row_table.rowCount() == 20
     # Again, with another dataset: the same dialog shows the new one.
-    form.source.setCurrentIndex(form.source.findData("moons"))
+    user_edit(form.editor("dataset.source"), "moons")
     with qtbot.waitSignal(dialog.preview_finished, timeout=TIMEOUT_MS):
         form.preview_button.click()
     assert form.data_dialog is dialog and dialog.summary.text().startswith("moons")
     assert dialog.class_table.rowCount() == 2
     assert [dialog.row_table.horizontalHeaderItem(c).text() for c in range(3)] == ["x0", "x1", "y\n(target)"]
     # Reload reads the project's dataset as it is now.
-    form.source.setCurrentIndex(form.source.findData("spirals"))
+    user_edit(form.editor("dataset.source"), "spirals")
     with qtbot.waitSignal(dialog.preview_finished, timeout=TIMEOUT_MS):
         dialog.reload_button.click()
     assert dialog.summary.text().startswith("spirals") and dialog.class_table.rowCount() == 3

@@ -59,13 +59,14 @@ def _records(run_dir: Path, kind: str) -> list[dict]:
     return [r for r in map(json.loads, lines) if r["kind"] == kind]
 
 
-def test_training_a_preset_finishes_plots_every_step_and_writes_the_cli_run_folder(trainer, qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+def test_training_a_preset_finishes_plots_every_step_and_writes_the_cli_run_folder(trainer, qtbot, tmp_path: Path,
+                                                                                   user_edit) -> None:  # noqa: ANN001
     from workbench.cli import main as cli_main
 
     window = trainer
     _open(window, "digits-mlp")
     panel = window.training
-    panel.form.epochs.setValue(1)  # an undoable project edit
+    user_edit(panel.form.editor("training.epochs"), 1)  # an undoable project edit
     assert window.session.project.training.epochs == 1
     assert window.session.undo_stack.count() == 1
 
@@ -110,7 +111,8 @@ def test_training_a_preset_finishes_plots_every_step_and_writes_the_cli_run_fold
     assert "Finished" in panel.progress.status.text()
 
 
-def test_stop_ends_the_run_within_one_step_keeps_its_metrics_and_resume_continues_it(trainer, qtbot) -> None:  # noqa: ANN001
+def test_stop_ends_the_run_within_one_step_keeps_its_metrics_and_resume_continues_it(trainer, qtbot,
+                                                                                      user_edit) -> None:  # noqa: ANN001
     window = trainer
     _open(window, "digits-mlp", epochs=50)
     panel = window.training
@@ -129,7 +131,7 @@ def test_stop_ends_the_run_within_one_step_keeps_its_metrics_and_resume_continue
     assert json.loads((outcome.run_dir / "summary.json").read_text())["status"] == "stopped"
 
     # Resume from the checkpoint, in the same folder, for one epoch in all.
-    panel.form.epochs.setValue(1)
+    user_edit(panel.form.editor("training.epochs"), 1)
     info = panel.runs.infos[str(outcome.run_dir)]
     with qtbot.waitSignal(panel.run_finished, timeout=RUN_TIMEOUT_MS) as blocker:
         assert panel.resume_run(info)
@@ -168,10 +170,11 @@ def test_pause_holds_the_step_count_and_resume_continues(trainer, qtbot) -> None
     assert blocker.args[0].status == "stopped"
 
 
-def test_a_run_that_turns_nan_shows_its_message_and_the_app_stays_responsive(trainer, qtbot) -> None:  # noqa: ANN001
+def test_a_run_that_turns_nan_shows_its_message_and_the_app_stays_responsive(trainer, qtbot,
+                                                                             user_edit) -> None:  # noqa: ANN001
     window = trainer
     _open(window, "regression-mlp", lr=1e12, epochs=2)
-    assert window.training.form.lr.value() == pytest.approx(1e12)
+    assert window.training.form.editor("training.lr").value() == pytest.approx(1e12)
     outcome = _train(window, qtbot)
     assert outcome.status == "failed"
     assert "lower the learning rate" in outcome.message
@@ -186,18 +189,17 @@ def test_a_run_that_turns_nan_shows_its_message_and_the_app_stays_responsive(tra
     with qtbot.waitSignal(window.training.status_message, timeout=2000):
         QTimer.singleShot(10, lambda: window.training.status_message.emit("ping", 10))
     assert not window.read_only and window.act_train.isEnabled() and window.palette_panel.isEnabled()
-    window.training.form.lr.setValue(0.003)
-    window.training.form.epochs.setValue(1)
+    user_edit(window.training.form.editor("training.lr"), "0.003")
+    user_edit(window.training.form.editor("training.epochs"), 1)
     assert _train(window, qtbot).status == "finished"
 
 
-def test_bad_data_ends_the_run_with_its_message(trainer, qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+def test_bad_data_ends_the_run_with_its_message(trainer, qtbot, tmp_path: Path, user_edit) -> None:  # noqa: ANN001
     window = trainer
     _open(window, "digits-mlp")
     form = window.training.form
-    form.source.setCurrentIndex(form.source.findData("csv"))
-    form.path.setText(str(tmp_path / "missing.csv"))
-    form.path.editingFinished.emit()
+    user_edit(form.editor("dataset.source"), "csv")
+    user_edit(form.editor("dataset.path"), str(tmp_path / "missing.csv"))
     assert window.session.project.dataset.source == "csv"
     outcome = _train(window, qtbot)
     assert outcome.status == "failed" and "missing.csv" in outcome.message

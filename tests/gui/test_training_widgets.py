@@ -49,27 +49,25 @@ def _steps(run_dir: Path) -> list[dict]:
 # ----- run settings ---------------------------------------------------------------------------
 
 
-def test_run_settings_show_the_project_and_edit_it_through_the_undo_stack(editor) -> None:  # noqa: ANN001
+def test_run_settings_show_the_project_and_edit_it_through_the_undo_stack(editor, user_edit) -> None:  # noqa: ANN001
     form = editor.training.form
     training = editor.session.project.training
+    lr, epochs, grad_clip = form.editor("training.lr"), form.editor("training.epochs"), form.editor("training.grad_clip")
+    patience, batch_size = form.editor("training.early_stopping_patience"), form.editor("training.batch_size")
+    source, options, path = form.editor("dataset.source"), form.editor("dataset.options"), form.editor("dataset.path")
     assert form.isEnabled()
-    assert form.lr.value() == pytest.approx(training.lr) and form.epochs.value() == training.epochs
-    assert form.optimizer.currentText() == training.optimizer and form.source.currentData() == "digits"
+    assert lr.value() == pytest.approx(training.lr) and epochs.value() == training.epochs
+    assert form.editor("training.optimizer").currentText() == training.optimizer and source.currentData() == "digits"
     # Every engine setting has a widget with a tooltip.
-    widgets = {"optimizer": form.optimizer, "lr": form.lr, "momentum": form.momentum, "weight_decay": form.weight_decay,
-               "l1": form.l1, "scheduler": form.scheduler, "step_size": form.step_size, "gamma": form.gamma,
-               "warmup_steps": form.warmup, "epochs": form.epochs, "batch_size": form.batch_size,
-               "grad_clip": form.grad_clip, "grad_accum": form.grad_accum, "precision": form.precision,
-               "seed": form.seed, "early_stopping_patience": form.patience, "device": form.device,
-               "num_workers": form.workers}
+    widgets = {path.removeprefix("training."): form.editor(path) for path in form.editors if path.startswith("training.")}
     assert set(widgets) == set(training.to_dict())
     assert all(w.toolTip() for w in widgets.values())
 
-    form.lr.setValue(0.01)
-    form.lr.setValue(0.02)  # merges with the previous edit: one undo step
-    form.grad_clip.setValue(1.5)
-    form.patience.setValue(3)
-    form.batch_size.setValue(64)
+    user_edit(lr, "0.01")
+    user_edit(lr, "0.02")  # merges with the previous edit: one undo step
+    user_edit(grad_clip, "1.5")
+    user_edit(patience, "3")
+    user_edit(batch_size, "64")
     project = editor.session.project
     assert (project.training.lr, project.training.grad_clip, project.training.early_stopping_patience) == (0.02, 1.5, 3)
     assert editor.isWindowModified()
@@ -79,26 +77,25 @@ def test_run_settings_show_the_project_and_edit_it_through_the_undo_stack(editor
     for _ in range(4):
         editor.act_undo.trigger()
     assert project.training == training
-    assert form.lr.value() == pytest.approx(training.lr) and form.grad_clip.value() == 0 and form.patience.value() == 0
-    assert form.grad_clip.text() == "off"
+    assert lr.value() == pytest.approx(training.lr) and grad_clip.value() == 0 and patience.value() == 0
+    assert grad_clip.text() == "off"
     editor.act_redo.trigger()
-    assert project.training.lr == 0.02 and form.lr.value() == pytest.approx(0.02)
+    assert project.training.lr == 0.02 and lr.value() == pytest.approx(0.02)
     # Dataset edits too; a reader's path field is enabled only for readers.
-    assert not form.path.isEnabled()
-    form.source.setCurrentIndex(form.source.findData("spirals"))
+    assert not path.isEnabled()
+    user_edit(source, "spirals")
     assert project.dataset.source == "spirals"
-    form.options.setText("{not json")
-    form.options.editingFinished.emit()
+    user_edit(options, "{not json")
     assert form.warning_label.isVisible() and "JSON" in form.warning_label.text()
     assert project.dataset.options == {}
-    form.options.setText('{"classes": 4}')
-    form.options.editingFinished.emit()
+    user_edit(options, '{"classes": 4}')
     assert project.dataset.options == {"classes": 4}
     editor.act_undo.trigger()
-    assert project.dataset.options == {} and form.options.text() == ""
+    assert project.dataset.options == {} and options.text() == ""
 
 
-def test_devices_are_listed_with_memory_and_an_overflow_names_a_batch_size_that_fits(editor, monkeypatch) -> None:  # noqa: ANN001
+def test_devices_are_listed_with_memory_and_an_overflow_names_a_batch_size_that_fits(editor, monkeypatch,
+                                                                                    user_edit) -> None:  # noqa: ANN001
     from workbench.gui.training.memory import check_memory
 
     form = editor.training.form
@@ -112,7 +109,7 @@ def test_devices_are_listed_with_memory_and_an_overflow_names_a_batch_size_that_
     assert any("Tiny GPU" in t and "320.0 kB free of 2.0 MB" in t for t in texts)
     assert any(t.startswith("All 2 GPUs") for t in texts)
 
-    form.device.setCurrentIndex(form.device.findData("cuda:0"))
+    user_edit(form.device, "cuda:0")
     assert editor.session.project.training.device == "cuda:0" and form.nproc == 1
     form.update_memory_check()
     check = form.last_memory
@@ -125,22 +122,22 @@ def test_devices_are_listed_with_memory_and_an_overflow_names_a_batch_size_that_
     assert check_memory(graph, fits, opt, devices[1]).fits
     assert not check_memory(graph, fits + 2, opt, devices[1]).fits
     # A device with room clears the warning; "all GPUs" is a run setting (the project says cuda).
-    form.device.setCurrentIndex(form.device.findData("cuda:1"))
+    user_edit(form.device, "cuda:1")
     form.update_memory_check()
     assert not form.warning_label.isVisible()
-    form.device.setCurrentIndex(form.device.findData("all"))
+    user_edit(form.device, "all")
     assert form.nproc == 2 and editor.session.project.training.device == "cuda"
 
 
 def test_all_gpus_starts_a_distributed_job_and_follows_its_run_folder(editor, here: Path, finished_run: Path,
-                                                                      qtbot, monkeypatch) -> None:  # noqa: ANN001
+                                                                      qtbot, monkeypatch, user_edit) -> None:  # noqa: ANN001
     panel = editor.training
     panel.interactive = False
     devices = [DeviceInfo("cpu", "Test CPU", 16 * GB, 12 * GB), DeviceInfo("cuda:0", "GPU", 80 * GB, 79 * GB),
                DeviceInfo("cuda:1", "GPU", 80 * GB, 79 * GB)]
     monkeypatch.setattr("workbench.training.devices.list_devices", lambda: list(devices))
     panel.form.refresh_devices()
-    panel.form.device.setCurrentIndex(panel.form.device.findData("all"))
+    user_edit(panel.form.device, "all")
     calls = []
 
     class FakeJob:
@@ -374,7 +371,10 @@ def test_training_texts_are_translated(window, tmp_path: Path) -> None:  # noqa:
     from workbench.gui.i18n import install_language
 
     # Every string of the training panel is in the translation file, translated.
-    sources = sorted(str(p) for p in (Path(__file__).resolve().parents[2] / "workbench" / "gui" / "training").glob("*.py"))
+    package = Path(__file__).resolve().parents[2] / "workbench"
+    # The form's labels and help are declared in the core, with the settings.
+    sources = sorted(str(p) for p in (package / "gui" / "training").glob("*.py"))
+    sources += [str(package / "training" / "settings.py"), str(package / "data" / "bundle.py")]
     fresh = tmp_path / "fresh.ts"
     lupdate = shutil.which("pyside6-lupdate") or str(Path(sys.executable).parent / "pyside6-lupdate")
     subprocess.run([lupdate, *sources, "-ts", str(fresh), "-silent"], check=True, capture_output=True, timeout=120)

@@ -1,8 +1,9 @@
 """One open project in the editor: the document, its undo stack and what analysis found.
 
-The session turns the graph's listener callbacks into Qt signals for the canvas and panels,
-re-runs validation + shape inference after every structural edit (coalesced: a paste of fifty
-layers analyses once) and computes the model summary a little later, when the user pauses.
+The session turns the graph's and the project's listener callbacks into Qt signals for the
+canvas and panels (`graph_changed`, `settings_changed`), re-runs validation + shape inference
+after every structural edit (coalesced: a paste of fifty layers analyses once) and computes the
+model summary a little later, when the user pauses.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from workbench.gui.commands import GraphCommand
 
 if TYPE_CHECKING:
     from workbench.graph.summary import ModelSummary
-    from workbench.project import Project
+    from workbench.project import Project, SettingsChanged
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class EditorSession(QObject):
     """The project being edited."""
 
     graph_changed = Signal(object)  # GraphEvent
+    settings_changed = Signal(object)  # SettingsChanged: the run settings (edit, undo, redo)
     analysis_changed = Signal()
     summary_changed = Signal()
     command_refused = Signal(str)  # the reason, in the user's words
@@ -50,6 +52,7 @@ class EditorSession(QObject):
         self._summary_timer.setInterval(SUMMARY_DELAY_MS)
         self._summary_timer.timeout.connect(self.refresh_summary)
         project.graph.subscribe(self._on_graph_event)
+        project.subscribe(self._on_settings_changed)
         self._summary_timer.start()
 
     @property
@@ -57,12 +60,14 @@ class EditorSession(QObject):
         return self.project.graph
 
     def close(self) -> None:
-        """Stop following the graph (the session is being replaced)."""
+        """Stop following the graph and the settings (the session is being replaced)."""
         self._summary_timer.stop()
-        try:
-            self.project.graph.unsubscribe(self._on_graph_event)
-        except ValueError:
-            pass
+        for unsubscribe, listener in ((self.project.graph.unsubscribe, self._on_graph_event),
+                                      (self.project.unsubscribe, self._on_settings_changed)):
+            try:
+                unsubscribe(listener)
+            except ValueError:
+                pass
 
     # ----- edits ---------------------------------------------------------------------------
 
@@ -86,6 +91,11 @@ class EditorSession(QObject):
         if event.kind is not EventKind.NODE_MOVED and not self._analysis_due:
             self._analysis_due = True
             QTimer.singleShot(0, self.refresh_analysis)
+
+    def _on_settings_changed(self, event: SettingsChanged) -> None:
+        self.settings_changed.emit(event)
+        if "training.optimizer" in event.paths:  # the summary's memory estimate counts its state
+            self._summary_timer.start()
 
     def refresh_analysis(self) -> None:
         """Re-run validation and shape inference now."""

@@ -67,7 +67,7 @@ def make_all(out: Path) -> None:
     _grab(window, out / "results.png")
 
     # A second run, learning rate x5, compared with the first.
-    panel.form.lr.setValue(window.session.project.training.lr * 5)
+    panel.form.edit("training.lr", window.session.project.training.lr * 5)
     first = str(outcome.run_dir)
     assert window.train()
     panel.wait_for_run()
