@@ -274,3 +274,67 @@ def test_file_export_opens_the_dialog_on_the_project_runs(editor, qtbot, trained
     assert dialog.selected_run() == trained_run.resolve() or dialog.selected_run() == trained_run
     dialog.close()
     qtbot.waitUntil(lambda: editor.findChild(ExportDialog) is None)  # deleted on close
+
+
+def test_train_the_student_runs_in_the_training_panel_with_live_curves(editor, qtbot, trained_run: Path,  # noqa: ANN001
+                                                                       monkeypatch: pytest.MonkeyPatch,
+                                                                       no_dangling_threads) -> None:  # noqa: ANN001
+    monkeypatch.chdir(trained_run.parent.parent)  # the unsaved project's runs/ holds the teacher
+    panel = editor.training
+    panel.interactive = False
+    try:
+        editor.act_export.trigger()
+        dialog = editor.findChild(ExportDialog)
+        assert dialog is not None and dialog.distill_group.isVisibleTo(dialog)
+        assert dialog.distill_button.isEnabled()
+        dialog.student_width.setValue(0.5)
+        dialog.student_epochs.setValue(2)
+        dialog.compare_box.setChecked(True)
+        steps_while_running: list[int] = []
+        panel.plot.points_appended.connect(lambda *_: steps_while_running.append(panel.plot.step_count()))
+        with qtbot.waitSignal(panel.run_finished, timeout=EXPORT_TIMEOUT_MS) as blocker:
+            qtbot.mouseClick(dialog.distill_button, Qt.MouseButton.LeftButton)
+            assert panel.running and panel.request is not None and panel.request.distill is not None
+        qtbot.waitUntil(lambda: editor.findChild(ExportDialog) is None)  # it closed, the curves are in view
+        outcome = blocker.args[0]
+        assert outcome.status == "finished", outcome.message
+
+        run_dir = outcome.run_dir
+        assert run_dir.parent == trained_run.parent.resolve() and run_dir.name.startswith("digits-mlp-student-")
+        lines = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+        steps = [r for r in lines if r["kind"] == "step"]
+        assert [r["epoch"] for r in lines if r["kind"] == "epoch"] == [1, 2]
+        assert panel.plot.step_count() == len(steps) == 2 * 45  # every step of the run is on the curve
+        assert len(steps_while_running) >= 2 and steps_while_running[0] < len(steps)  # drawn while it ran
+        summary = json.loads((run_dir / "summary.json").read_text())
+        assert summary["project"] == "digits-mlp-student" and "labels_only_val_accuracy" in summary
+        assert summary["verdict"][1:] in panel.progress.status.text()  # said in the panel, capitalised
+
+        editor.act_export.trigger()  # the student is offered for export like any run
+        again = editor.findChild(ExportDialog)
+        paths = [again.run_combo.itemData(i).path.resolve() for i in range(again.run_combo.count())]
+        assert run_dir in paths
+        again.close()
+        qtbot.waitUntil(lambda: editor.findChild(ExportDialog) is None)
+    finally:
+        panel.shutdown()
+
+
+def test_the_distillation_option_needs_a_trained_run_and_a_panel(make_dialog, project: Project,  # noqa: ANN001
+                                                                  tmp_path: Path) -> None:
+    alone = make_dialog(project)
+    assert not alone.distill_group.isVisibleTo(alone)  # no training panel to run it in
+    calls: list[tuple] = []
+    dialog = ExportDialog(project, start_distillation=lambda *args: calls.append(args) or False)
+    dialog.show()
+    try:
+        assert dialog.distill_group.isVisibleTo(dialog) and dialog.distill_button.isEnabled()
+        dialog.student_width.setValue(0.25)
+        assert dialog.distill() is False and dialog.isVisible()  # refused: the dialog stays, and says so
+        (teacher, student, settings, baseline), = calls
+        assert (teacher, student, settings.epochs, baseline) == (dialog.selected_run(), "0.25", 20, False)
+        assert dialog.message_kind == "error" and "status line" in dialog.message.text()
+        dialog.add_run_folder(tmp_path)  # not a run folder
+        assert not dialog.distill_button.isEnabled()
+    finally:
+        dialog.close()

@@ -7,6 +7,11 @@ the core reads between steps (it then removes its partial files), and the dialog
 thread only after the thread's own `finished`. When it is done the report's table is shown with
 the recommended (★) and best trade-off (◆) rows highlighted.
 
+Distillation (a smaller student trained on the chosen run's outputs) is a training run, not a
+file export: "Train the student" hands it to the training panel (`start_distillation`, given by
+the main window), which runs it like any run, with live curves, Stop and Pause, and the dialog
+closes so that the curves are in view. The student's run folder then appears in the run list.
+
 `workbench.export` (and with it torch, onnx, onnxruntime, onnxscript) is imported when an export
 starts, not when the dialog opens, so that opening it stays instant; it is imported on the GUI
 thread (`workbench.gui.preload.ensure_imported`, with a busy cursor) just before the worker's
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +35,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -129,9 +136,12 @@ class ExportDialog(QDialog):
     export_progressed = Signal(int, int, str)  # step, total, message (relayed from the worker)
     export_finished = Signal(str)  # DONE, FAILED or CANCELLED; the worker's thread has ended by then
 
-    def __init__(self, project: Project | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, project: Project | None = None, parent: QWidget | None = None,
+                 start_distillation: Callable[..., bool] | None = None) -> None:
         super().__init__(parent)
         self.project = project
+        # TrainingPanel.start_distillation(teacher_run, student, settings, baseline) -> started?
+        self.start_distillation = start_distillation
         self.report: ExportReport | None = None
         self._worker: ExportWorker | None = None
         self._thread: QThread | None = None
@@ -230,6 +240,32 @@ class ExportDialog(QDialog):
         middle.addWidget(compress_group, 1)
         options.addLayout(middle)
 
+        self.distill_group = QGroupBox(self.tr("Distillation: a smaller network that learns from this run"))
+        self.student_width = QDoubleSpinBox()
+        self.student_width.setRange(0.05, 1.0)
+        self.student_width.setSingleStep(0.05)
+        self.student_width.setValue(0.5)
+        self.student_width.setPrefix("× ")
+        self.student_width.setToolTip(self.tr("The student is this network with every layer's width scaled by "
+                                              "this factor (the output stays)."))
+        self.student_epochs = QSpinBox()
+        self.student_epochs.setRange(1, 1000)
+        self.student_epochs.setValue(20)  # DistillSettings' default: a student needs to train long enough
+        self.student_epochs.setSuffix(self.tr(" epochs"))
+        self.compare_box = QCheckBox(self.tr("Compare with the student trained on labels alone"))
+        self.distill_button = QPushButton(self.tr("Train the student"))
+        self.distill_button.setToolTip(self.tr("Runs in the training panel, with live curves; the student's run "
+                                               "then appears in the list above, ready to export."))
+        distill_row = QHBoxLayout()
+        distill_row.addWidget(QLabel(self.tr("Width")))
+        distill_row.addWidget(self.student_width)
+        distill_row.addWidget(self.student_epochs)
+        distill_row.addWidget(self.compare_box, 1)
+        distill_row.addWidget(self.distill_button)
+        QVBoxLayout(self.distill_group).addLayout(distill_row)
+        self.distill_group.setVisible(self.start_distillation is not None)
+        options.addWidget(self.distill_group)
+
         out_group = QGroupBox(self.tr("Output folder"))
         self.out_edit = QLineEdit()
         self.out_edit.setPlaceholderText(self.tr("Folder for the files and report.md"))
@@ -317,6 +353,7 @@ class ExportDialog(QDialog):
         self.out_edit.textEdited.connect(self._out_typed)
         self.browse_button.clicked.connect(self.choose_output_folder)
         self.export_button.clicked.connect(self.start_export)
+        self.distill_button.clicked.connect(self.distill)
         self.cancel_button.clicked.connect(self.cancel_export)
         self.open_button.clicked.connect(self.open_output_folder)
         self.buttons.rejected.connect(self.reject)
@@ -479,6 +516,8 @@ class ExportDialog(QDialog):
             else:
                 self.show_message("", "")
         self.export_button.setEnabled(problem is None)
+        run = self.selected_run()
+        self.distill_button.setEnabled(run is not None and run_problem(run) is None)
         return problem is None
 
     def show_message(self, text: str, kind: str) -> None:
@@ -488,6 +527,23 @@ class ExportDialog(QDialog):
         self.message.setVisible(bool(text))
         color = theme.colors().error if kind == "error" else theme.colors().text_dim if kind == "info" else None
         self.message.setStyleSheet(f"color: {color.name()};" if color is not None else "")
+
+    # ----- distillation -------------------------------------------------------------------
+
+    def distill(self) -> bool:
+        """Hand a distillation of the chosen run to the training panel; close when it started."""
+        run = self.selected_run()
+        if self.start_distillation is None or self.busy or run is None or run_problem(run) is not None:
+            return False
+        from workbench.export.distill import DistillSettings
+
+        settings = DistillSettings(epochs=self.student_epochs.value())
+        if not self.start_distillation(run, f"{self.student_width.value():g}", settings, self.compare_box.isChecked()):
+            self.show_message(self.tr("The training panel did not start the distillation; its status line says why."),
+                              "error")
+            return False
+        self.accept()
+        return True
 
     # ----- the export ----------------------------------------------------------------------
 
@@ -699,9 +755,11 @@ class ExportDialog(QDialog):
         super().reject()
 
 
-def open_export_dialog(project: Project, parent: QWidget) -> None:
-    """The main window's File > Export… handler: a window-modal dialog, deleted when closed."""
-    dialog = ExportDialog(project, parent)
+def open_export_dialog(project: Project, parent: QWidget,
+                       start_distillation: Callable[..., bool] | None = None) -> None:
+    """The main window's File > Export… handler: a window-modal dialog, deleted when closed.
+    `start_distillation` is the training panel's, which runs a distillation the dialog asks for."""
+    dialog = ExportDialog(project, parent, start_distillation)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.open()
 

@@ -124,7 +124,9 @@ class MainWindow(FileActions, EditActions, QMainWindow):
         # --- Export dialog (File > Export…), workbench/gui/export_dialog.py ---
         from workbench.gui.export_dialog import open_export_dialog
 
-        self.set_export_handler(open_export_dialog)
+        # Its distillation runs in the training panel, with the panel's live curves.
+        self.set_export_handler(lambda project, parent: open_export_dialog(
+            project, parent, start_distillation=self.training.start_distillation))
         # --- end Export dialog ---
 
         self.autosave_timer = QTimer(self)

@@ -15,6 +15,9 @@ file, the same place and format as `workbench train`.
 While a run goes the editor is read-only (MainWindow.set_training_running): the run trains the
 network as it was when Train was pressed, and the settings form is locked.
 
+A distillation (the Export dialog's "Train the student") is started with `start_distillation`:
+the same worker, curves, Stop and Pause; its run folder goes beside the project's runs.
+
 Programmatic use (tests, benchmarks, `workbench open --train`):
 
     window.train()                         # exactly what the Train button does; True if started
@@ -58,8 +61,10 @@ from workbench.gui.training.run_folders import RunInfo, runs_root
 from workbench.gui.training.runs_list import RunsList
 from workbench.gui.training.series import RunSeries
 from workbench.gui.training.settings_form import RunSettingsForm
+from workbench.gui.preload import TRAINING_MODULES
 from workbench.gui.training.worker import (
     BackgroundTask,
+    DistillRequest,
     Drainer,
     DistributedWorker,
     RunOutcome,
@@ -72,6 +77,8 @@ from workbench.project import Project
 log = logging.getLogger(__name__)
 
 FOLLOW_INTERVAL_MS = 1000  # overlaid runs still being written (by the CLI) are re-read this often
+# A distillation's thread imports the export package too (see workbench.gui.preload).
+DISTILL_MODULES = (*TRAINING_MODULES, "workbench.export", "workbench.export.distill_runs")
 
 
 class TrainingControls(QWidget):
@@ -321,6 +328,34 @@ class TrainingPanel(QObject):
         self._begin(request, worker)
         return True
 
+    def start_distillation(self, teacher_run: Path, student: str, settings: Any, baseline: bool = False,
+                           run_dir: Path | None = None) -> bool:
+        """Distil the trained run `teacher_run` into a smaller `student` (a width factor such as
+        "0.5", a preset or a project file) with `settings` (DistillSettings), as a run of this
+        panel: live curves, Stop and Pause, results. False, with the reason shown, when refused."""
+        from workbench.project import load_project
+        from workbench.runs import default_run_dir
+        from workbench.training.devices import resolve_device
+
+        if self.running:
+            return self.refuse(self.tr("A run is already going: stop it first."))
+        teacher_run = Path(teacher_run)
+        try:
+            teacher = load_project(teacher_run / "project.json")
+            resolve_device(teacher.training.device)
+        except WorkbenchError as exc:
+            return self.refuse(self.tr("Cannot distil %1: %2").replace("%1", teacher_run.name).replace("%2", str(exc)))
+        # The request's project names the student's run and its epochs; the network is the
+        # student's, which the worker resolves from `student`. Runs go where this project's do.
+        here = self.session.project.path if self.session is not None else None
+        standin = Project(f"{teacher.name}-student", teacher.graph, teacher.dataset,
+                          teacher.training.replace(epochs=settings.epochs), teacher.description, here)
+        target = Path(run_dir) if run_dir is not None else default_run_dir(standin)
+        request = RunRequest(standin, target.resolve(), results_checkpoint=self.results.checkpoint(),
+                             distill=DistillRequest(teacher_run.resolve(), str(student), settings, baseline))
+        self._begin(request, TrainingWorker(request))
+        return True
+
     def _make_worker(self, request: RunRequest) -> TrainingWorker | DistributedWorker:
         if request.nproc <= 1:
             return TrainingWorker(request)
@@ -373,7 +408,8 @@ class TrainingPanel(QObject):
         worker.prepared.connect(self._prepared)
         worker.results_ready.connect(self._results_ready)
         worker.run_ended.connect(self._run_ended)
-        thread = make_thread(worker, worker.run, "workbench-training")
+        thread = make_thread(worker, worker.run, "workbench-training",
+                             DISTILL_MODULES if request.distill is not None else TRAINING_MODULES)
         thread.finished.connect(self._thread_finished)
         self._thread = thread
         self.progress.begin(request.project.training.epochs)
@@ -530,6 +566,9 @@ class TrainingPanel(QObject):
             text += " (" + self.tr("%1 steps").replace("%1", f"{steps:,}") + ")"
         if figures:
             text += ": " + ", ".join(figures)
+        if self.request is not None and self.request.distill is not None and outcome.message:
+            verdict = outcome.message  # against the labels-only student: "distillation helped: ..."
+            text += ". " + verdict[:1].upper() + verdict[1:]
         text += ". " + self.tr("Run folder: %1").replace("%1", str(outcome.run_dir))
         self.progress.set_status(text, "ok")
         self.status_message.emit(heading, 6000)

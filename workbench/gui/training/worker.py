@@ -15,6 +15,10 @@ out of memory, a failing forward pass) come back as a failed RunResult; the prep
 With several CUDA devices, "all N GPUs" runs `workbench train --nproc N` as a child process
 (`workbench.training.jobs`) and `DistributedWorker` follows its metrics.jsonl into the same buffer.
 
+A distillation (Export > Distillation) is a run like any other: a RunRequest with `distill` set
+makes the worker run `workbench.export.distill_runs.distill_run` instead of the project's own
+training, with the same listener, stop, pause and results.
+
 For benchmarks: `EventBuffer.put` stamps each event with `time.perf_counter()` on the training
 thread (the per-step event timestamp; `EventBuffer.last_put_time` is the newest), and the plot
 reports the newest stamp it has drawn (`LivePlot.points_appended`).
@@ -156,6 +160,16 @@ class Drainer(QObject):
 
 
 @dataclass(frozen=True)
+class DistillRequest:
+    """A smaller student to train on a trained run's outputs, instead of the project's training."""
+
+    teacher_run: Path
+    student: str  # what `workbench distill --student` takes: a width factor ("0.5"), a preset, a project file
+    settings: Any  # workbench.export.distill.DistillSettings (torch loads with the worker's modules)
+    baseline: bool = False  # also train the student on the labels alone, to compare
+
+
+@dataclass(frozen=True)
 class RunRequest:
     """What to train: the editor's project as it is when Train is pressed."""
 
@@ -166,6 +180,7 @@ class RunRequest:
     results: bool = True  # evaluate on the validation set when the run ends
     results_checkpoint: str = "last"  # which model the results show: "last" or "best"
     nproc: int = 1  # > 1: a distributed job over that many local GPUs
+    distill: DistillRequest | None = None  # set: distil `distill.teacher_run` into run_dir instead
 
 
 @dataclass
@@ -274,17 +289,20 @@ class TrainingWorker(QObject):
             from workbench.runs import prepare_run, train_project
 
             limit_training_threads()
-            prepared = prepare_run(request.project, None, request.project.dataset if request.fit_data else None)
-            changes = list(prepared.changes)
-            bundle = prepared.data
-            self.prepared.emit({"task": bundle.task, "train_size": bundle.train_size, "val_size": bundle.val_size,
-                                "description": bundle.description, "changes": changes,
-                                "epochs": prepared.project.training.epochs})
-            result = train_project(prepared, request.run_dir, listeners=[self._listen],
-                                   resume_from=request.resume_from, on_trainer=self._attach)
-            outcome = RunOutcome(result.status, result.message, request.run_dir, dict(result.summary), changes)
-            if request.results and result.status != "failed":
-                self._evaluate(bundle)
+            if request.distill is not None:
+                outcome = self._distill(request.distill)
+            else:
+                prepared = prepare_run(request.project, None, request.project.dataset if request.fit_data else None)
+                changes = list(prepared.changes)
+                bundle = prepared.data
+                self.prepared.emit({"task": bundle.task, "train_size": bundle.train_size, "val_size": bundle.val_size,
+                                    "description": bundle.description, "changes": changes,
+                                    "epochs": prepared.project.training.epochs})
+                result = train_project(prepared, request.run_dir, listeners=[self._listen],
+                                       resume_from=request.resume_from, on_trainer=self._attach)
+                outcome = RunOutcome(result.status, result.message, request.run_dir, dict(result.summary), changes)
+                if request.results and result.status != "failed":
+                    self._evaluate(bundle)
         except Exception as exc:  # bad data, a network that does not fit, a bug: the app stays up
             if not isinstance(exc, WorkbenchError):
                 log.exception("training run failed")
@@ -296,6 +314,27 @@ class TrainingWorker(QObject):
                 self._trainer = None
         self.run_ended.emit(outcome)
         _quit_own_thread()
+
+    def _distill(self, job: DistillRequest) -> RunOutcome:
+        """The distillation as this worker's run; its failures raise to `run`, which reports them."""
+        import json
+
+        from workbench.export.distill_runs import distill_run
+
+        request = self.request
+        self.prepared.emit({"task": "", "train_size": 0, "val_size": 0, "description": "", "changes": [],
+                            "epochs": job.settings.epochs})
+        result = distill_run(job.teacher_run, job.student, request.run_dir, job.settings, name=request.project.name,
+                             baseline=job.baseline, listeners=[self._listen], resume_from=request.resume_from,
+                             on_trainer=self._attach)
+        try:
+            summary = json.loads((request.run_dir / "summary.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            summary = result.summary()
+        if request.results:
+            self._evaluate(None)
+        message = result.verdict() if result.baseline is not None else ""
+        return RunOutcome(result.status, message, request.run_dir, summary)
 
     def _evaluate(self, bundle: Any) -> None:
         from workbench.gui.training.results_data import compute_results
