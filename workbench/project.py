@@ -196,6 +196,10 @@ def graph_from_dict(record: Any, problems: list[str], where: str = "graph") -> G
         edges = []
     for i, item in enumerate(nodes):
         _add_node(graph, item, f"{where}.nodes[{i}]", problems)
+    # Edges are checked here one by one, then connected together: Graph.connect_all checks for
+    # cycles once for all of them, so that a long chain loads in linear time.
+    paths: list[str] = []
+    requests: list[tuple[str, str, str | None]] = []
     for i, item in enumerate(edges):
         path = f"{where}.edges[{i}]"
         if not isinstance(item, dict):
@@ -210,10 +214,11 @@ def graph_from_dict(record: Any, problems: list[str], where: str = "graph") -> G
         if port is not None and not isinstance(port, str):
             problems.append(f"{path}.port: expected text, got {_show(port)}")
             continue
-        try:
-            graph.connect(src, dst, port)
-        except GraphError as exc:
-            problems.append(f"{path}: {exc}")
+        paths.append(path)
+        requests.append((src, dst, port))
+    for path, result in zip(paths, graph.connect_all(requests)):
+        if isinstance(result, GraphError):
+            problems.append(f"{path}: {result}")
     return graph
 
 

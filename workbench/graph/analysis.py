@@ -6,6 +6,7 @@ and every problem found, each tied to its node and worded for the user with the 
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -60,10 +61,10 @@ def topological_order(graph: Graph) -> tuple[list[str], list[str]]:
     for e in graph.edges:
         indegree[e.dst] += 1
         out[e.src].append(e.dst)
-    ready = [nid for nid, d in indegree.items() if d == 0]
+    ready = deque(nid for nid, d in indegree.items() if d == 0)
     order: list[str] = []
     while ready:
-        nid = ready.pop(0)
+        nid = ready.popleft()
         order.append(nid)
         for nxt in out[nid]:
             indegree[nxt] -= 1

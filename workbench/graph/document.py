@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -96,11 +96,21 @@ RESERVED_NAMES = frozenset({
 
 
 class Graph:
-    """A directed acyclic graph of layers."""
+    """A directed acyclic graph of layers.
+
+    Besides the nodes and the edges (dicts used as ordered sets, so that removing one is O(1)),
+    the graph keeps indexes that every edit updates: edges by target and port, edges by source,
+    node ids by name, and per name stem the lowest suffix that may be free. Each lookup then
+    costs O(1) instead of a scan, so loading or building an n-node graph is O(n), not O(n²).
+    """
 
     def __init__(self) -> None:
         self._nodes: dict[str, Node] = {}
-        self._edges: list[Edge] = []
+        self._edges: dict[Edge, None] = {}
+        self._into: dict[str, dict[str, Edge]] = {}  # node id -> input port -> edge
+        self._out: dict[str, dict[Edge, None]] = {}  # node id -> edges leaving it
+        self._names: dict[str, str] = {}  # layer name -> node id
+        self._name_hints: dict[str, int] = {}  # name stem -> lowest suffix that may be free
         self._listeners: list[Listener] = []
         self._next_id = 1
 
@@ -124,16 +134,17 @@ class Graph:
         return node_id in self._nodes
 
     def node_by_name(self, name: str) -> Node | None:
-        return next((n for n in self._nodes.values() if n.name == name), None)
+        node_id = self._names.get(name)
+        return None if node_id is None else self._nodes[node_id]
 
     def edges_into(self, node_id: str) -> list[Edge]:
-        return [e for e in self._edges if e.dst == node_id]
+        return list(self._into.get(node_id, {}).values())
 
     def edges_from(self, node_id: str) -> list[Edge]:
-        return [e for e in self._edges if e.src == node_id]
+        return list(self._out.get(node_id, ()))
 
     def edge_into(self, node_id: str, port: str) -> Edge | None:
-        return next((e for e in self._edges if e.dst == node_id and e.dst_port == port), None)
+        return self._into.get(node_id, {}).get(port)
 
     def __len__(self) -> int:
         return len(self._nodes)
@@ -171,8 +182,7 @@ class Graph:
         for key, value in (params or {}).items():
             values[key] = _validated(spec, key, value)
         node = Node(node_id, spec.type_id, name, values, (float(position[0]), float(position[1])))
-        self._nodes[node_id] = node
-        self._bump_id(node_id)
+        self._insert(node)
         self._emit(GraphEvent(EventKind.NODE_ADDED, node_id))
         return node
 
@@ -183,11 +193,171 @@ class Graph:
         for edge in removed:
             self.disconnect(edge)
         del self._nodes[node_id]
+        self._forget_name(node.name)
         self._emit(GraphEvent(EventKind.NODE_REMOVED, node_id, detail={"node": node}))
         return node, removed
 
     def can_connect(self, src: str, dst: str, dst_port: str | None = None) -> str | None:
         """Why the connection would be refused, or None if it is allowed."""
+        reason = self._refusal(src, dst, dst_port)
+        if reason is None and self._reaches(dst, src):
+            return f"connecting {self._nodes[src].label()} to {self._nodes[dst].label()} would make a cycle"
+        return reason
+
+    def connect(self, src: str, dst: str, dst_port: str | None = None) -> Edge:
+        """Connect src's output to an input of dst (the first free one if no port is named)."""
+        reason = self.can_connect(src, dst, dst_port)
+        if reason:
+            raise GraphError(f"cannot connect: {reason}")
+        edge = Edge(src, dst, dst_port or self.free_port(dst) or "")
+        self._link(edge)
+        self._emit(GraphEvent(EventKind.EDGE_ADDED, edge=edge))
+        return edge
+
+    def connect_all(self, requests: Iterable[tuple[str, str, str | None]]) -> list[Edge | GraphError]:
+        """`connect` for each (src, dst, port) in order: the Edge made, or the GraphError refusing it.
+
+        The result is what calling `connect` one by one gives, but the cycle check runs once for
+        all the edges (a topological sort) instead of a search per edge, so that loading a long
+        chain whose edges come last-first costs O(n), not O(n²). Only when the edges do close a
+        cycle are they connected again one by one, to refuse exactly the ones `connect` would.
+        """
+        requests = list(requests)
+        results: list[Edge | GraphError] = []
+        added: list[Edge] = []
+        for src, dst, port in requests:
+            reason = self._refusal(src, dst, port)
+            if reason:
+                results.append(GraphError(f"cannot connect: {reason}"))
+                continue
+            edge = Edge(src, dst, port or self.free_port(dst) or "")
+            self._link(edge)
+            added.append(edge)
+            results.append(edge)
+        if not self._has_cycle():
+            for edge in added:
+                self._emit(GraphEvent(EventKind.EDGE_ADDED, edge=edge))
+            return results
+        for edge in added:
+            self._unlink(edge)
+        results = []
+        for src, dst, port in requests:
+            try:
+                results.append(self.connect(src, dst, port))
+            except GraphError as exc:
+                results.append(exc)
+        return results
+
+    def disconnect(self, edge: Edge) -> None:
+        if edge not in self._edges:
+            raise GraphError(f"no edge from '{edge.src}' to '{edge.dst}.{edge.dst_port}'")
+        self._unlink(edge)
+        self._emit(GraphEvent(EventKind.EDGE_REMOVED, edge=edge))
+
+    def set_param(self, node_id: str, key: str, value: Any) -> Any:
+        """Change one param (validated); returns the previous value. Dropping a merge's
+        input count removes the edges of the ports that disappear, so undo must record them."""
+        node = self.node(node_id)
+        new = _validated(node.spec, key, value)
+        old = node.params[key]
+        if new == old:
+            return old
+        node.params[key] = new
+        valid_ports = set(node.input_ports())
+        for edge in [e for e in self.edges_into(node_id) if e.dst_port not in valid_ports]:
+            self.disconnect(edge)
+        self._emit(GraphEvent(EventKind.PARAMS_CHANGED, node_id, detail={"key": key, "old": old, "new": new}))
+        return old
+
+    def rename(self, node_id: str, name: str) -> str:
+        node = self.node(node_id)
+        if name == node.name:
+            return name
+        self._check_name(name)
+        old, node.name = node.name, name
+        self._forget_name(old)
+        self._names[name] = node_id
+        self._emit(GraphEvent(EventKind.NODE_RENAMED, node_id, detail={"old": old, "new": name}))
+        return old
+
+    def move(self, node_id: str, position: tuple[float, float]) -> None:
+        node = self.node(node_id)
+        node.position = (float(position[0]), float(position[1]))
+        self._emit(GraphEvent(EventKind.NODE_MOVED, node_id))
+
+    def restore(self, node: Node, edges: Iterable[Edge] = ()) -> None:
+        """Put back a removed node exactly as it was (used by undo)."""
+        if node.id in self._nodes:
+            raise GraphError(f"a node with id '{node.id}' already exists")
+        self._check_name(node.name)
+        self._insert(copy.deepcopy(node))
+        self._emit(GraphEvent(EventKind.NODE_ADDED, node.id))
+        for edge in edges:
+            self.connect(edge.src, edge.dst, edge.dst_port)
+
+    def clear(self) -> None:
+        for index in (self._nodes, self._edges, self._into, self._out, self._names, self._name_hints):
+            index.clear()
+        self._next_id = 1
+        self._emit(GraphEvent(EventKind.RESET))
+
+    # ----- helpers -------------------------------------------------------------------------
+
+    def free_port(self, node_id: str) -> str | None:
+        taken = self._into.get(node_id, {})
+        return next((p for p in self.node(node_id).input_ports() if p not in taken), None)
+
+    def new_id(self) -> str:
+        while f"n{self._next_id}" in self._nodes:
+            self._next_id += 1
+        return f"n{self._next_id}"
+
+    def unique_name(self, base: str) -> str:
+        """`base`, or `base_2`, `base_3`... whichever is free (the lowest such number)."""
+        stem = _stem(base)
+        name = free_name(base, self._names.keys(), self._name_hints.get(stem, 2))
+        if name != base:
+            # every suffix below this one is taken: the next search for this stem starts here
+            self._name_hints[stem] = int(name.rsplit("_", 1)[1])
+        return name
+
+    def _check_name(self, name: str) -> None:
+        if not _NAME_OK.match(name):
+            raise GraphError(
+                f"'{name}' is not a valid layer name: use letters, digits and _, starting with a letter"
+            )
+        if name in RESERVED_NAMES or (name.startswith("__") and name.endswith("__")):
+            raise GraphError(f"'{name}' is a reserved word in PyTorch modules — choose another layer name")
+        if name in self._names:
+            raise GraphError(f"the name '{name}' is already used by another layer — choose another")
+
+    def _insert(self, node: Node) -> None:
+        """Add a checked node to the nodes and the name index."""
+        self._nodes[node.id] = node
+        self._names[node.name] = node.id
+        m = re.fullmatch(r"n(\d+)", node.id)
+        if m:
+            self._next_id = max(self._next_id, int(m.group(1)) + 1)
+
+    def _forget_name(self, name: str) -> None:
+        """A name is free again: a later `unique_name` for its stem may hand it out."""
+        del self._names[name]
+        m = re.fullmatch(r"(.*)_(\d{1,18})", name)
+        if m and m.group(1) in self._name_hints:
+            self._name_hints[m.group(1)] = min(self._name_hints[m.group(1)], max(2, int(m.group(2))))
+
+    def _link(self, edge: Edge) -> None:
+        self._edges[edge] = None
+        self._into.setdefault(edge.dst, {})[edge.dst_port] = edge
+        self._out.setdefault(edge.src, {})[edge] = None
+
+    def _unlink(self, edge: Edge) -> None:
+        del self._edges[edge]
+        del self._into[edge.dst][edge.dst_port]
+        del self._out[edge.src][edge]
+
+    def _refusal(self, src: str, dst: str, dst_port: str | None) -> str | None:
+        """Why src -> dst.port is refused, cycles aside; None if only a cycle could refuse it."""
         if src not in self._nodes or dst not in self._nodes:
             return "both ends must be nodes of this graph"
         target = self._nodes[dst]
@@ -203,107 +373,26 @@ class Graph:
             return "a layer cannot feed itself"
         if self.edge_into(dst, port) is not None:
             return f"input '{port}' of {target.label()} is already connected — remove that edge first"
-        if self._reaches(dst, src):
-            return f"connecting {self._nodes[src].label()} to {target.label()} would make a cycle"
         return None
 
-    def connect(self, src: str, dst: str, dst_port: str | None = None) -> Edge:
-        """Connect src's output to an input of dst (the first free one if no port is named)."""
-        reason = self.can_connect(src, dst, dst_port)
-        if reason:
-            raise GraphError(f"cannot connect: {reason}")
-        edge = Edge(src, dst, dst_port or self.free_port(dst) or "")
-        self._edges.append(edge)
-        self._emit(GraphEvent(EventKind.EDGE_ADDED, edge=edge))
-        return edge
-
-    def disconnect(self, edge: Edge) -> None:
-        if edge not in self._edges:
-            raise GraphError(f"no edge from '{edge.src}' to '{edge.dst}.{edge.dst_port}'")
-        self._edges.remove(edge)
-        self._emit(GraphEvent(EventKind.EDGE_REMOVED, edge=edge))
-
-    def set_param(self, node_id: str, key: str, value: Any) -> Any:
-        """Change one param (validated); returns the previous value. Dropping a merge's
-        input count removes the edges of the ports that disappear, so undo must record them."""
-        node = self.node(node_id)
-        new = _validated(node.spec, key, value)
-        old = node.params[key]
-        if new == old:
-            return old
-        node.params[key] = new
-        valid_ports = set(node.input_ports())
-        for edge in [e for e in self._edges if e.dst == node_id and e.dst_port not in valid_ports]:
-            self.disconnect(edge)
-        self._emit(GraphEvent(EventKind.PARAMS_CHANGED, node_id, detail={"key": key, "old": old, "new": new}))
-        return old
-
-    def rename(self, node_id: str, name: str) -> str:
-        node = self.node(node_id)
-        if name == node.name:
-            return name
-        self._check_name(name)
-        old, node.name = node.name, name
-        self._emit(GraphEvent(EventKind.NODE_RENAMED, node_id, detail={"old": old, "new": name}))
-        return old
-
-    def move(self, node_id: str, position: tuple[float, float]) -> None:
-        node = self.node(node_id)
-        node.position = (float(position[0]), float(position[1]))
-        self._emit(GraphEvent(EventKind.NODE_MOVED, node_id))
-
-    def restore(self, node: Node, edges: Iterable[Edge] = ()) -> None:
-        """Put back a removed node exactly as it was (used by undo)."""
-        if node.id in self._nodes:
-            raise GraphError(f"a node with id '{node.id}' already exists")
-        self._check_name(node.name)
-        self._nodes[node.id] = copy.deepcopy(node)
-        self._bump_id(node.id)
-        self._emit(GraphEvent(EventKind.NODE_ADDED, node.id))
-        for edge in edges:
-            self.connect(edge.src, edge.dst, edge.dst_port)
-
-    def clear(self) -> None:
-        self._nodes.clear()
-        self._edges.clear()
-        self._next_id = 1
-        self._emit(GraphEvent(EventKind.RESET))
-
-    # ----- helpers -------------------------------------------------------------------------
-
-    def free_port(self, node_id: str) -> str | None:
-        taken = {e.dst_port for e in self.edges_into(node_id)}
-        return next((p for p in self.node(node_id).input_ports() if p not in taken), None)
-
-    def new_id(self) -> str:
-        while f"n{self._next_id}" in self._nodes:
-            self._next_id += 1
-        return f"n{self._next_id}"
-
-    def unique_name(self, base: str) -> str:
-        """`base`, or `base_2`, `base_3`... whichever is free."""
-        return free_name(base, {n.name for n in self._nodes.values()})
-
-    def _check_name(self, name: str) -> None:
-        if not _NAME_OK.match(name):
-            raise GraphError(
-                f"'{name}' is not a valid layer name: use letters, digits and _, starting with a letter"
-            )
-        if name in RESERVED_NAMES or (name.startswith("__") and name.endswith("__")):
-            raise GraphError(f"'{name}' is a reserved word in PyTorch modules — choose another layer name")
-        if any(n.name == name for n in self._nodes.values()):
-            raise GraphError(f"the name '{name}' is already used by another layer — choose another")
-
-    def _bump_id(self, node_id: str) -> None:
-        m = re.fullmatch(r"n(\d+)", node_id)
-        if m:
-            self._next_id = max(self._next_id, int(m.group(1)) + 1)
+    def _has_cycle(self) -> bool:
+        """Do the edges hold a cycle? One topological sort, O(nodes + edges)."""
+        indegree = dict.fromkeys(self._nodes, 0)
+        for e in self._edges:
+            indegree[e.dst] += 1
+        ready = [nid for nid, d in indegree.items() if d == 0]
+        done = 0
+        while ready:
+            nid = ready.pop()
+            done += 1
+            for e in self._out.get(nid, ()):
+                indegree[e.dst] -= 1
+                if indegree[e.dst] == 0:
+                    ready.append(e.dst)
+        return done < len(indegree)
 
     def _reaches(self, start: str, goal: str) -> bool:
-        """Is there a path start -> ... -> goal along edges?"""
-        out: dict[str, list[str]] = {}
-        for e in self._edges:
-            out.setdefault(e.src, []).append(e.dst)
+        """Is there a path start -> ... -> goal along edges? Visits only what start reaches."""
         stack, seen = [start], set()
         while stack:
             n = stack.pop()
@@ -311,7 +400,7 @@ class Graph:
                 return True
             if n not in seen:
                 seen.add(n)
-                stack.extend(out.get(n, ()))
+                stack.extend(e.dst for e in self._out.get(n, ()))
         return False
 
     # ----- plain records -------------------------------------------------------------------
@@ -335,9 +424,12 @@ class Graph:
     def copy(self) -> Graph:
         """An independent copy without listeners."""
         other = Graph()
-        other._nodes = copy.deepcopy(self._nodes)
-        other._edges = list(self._edges)
+        for node in copy.deepcopy(list(self._nodes.values())):
+            other._insert(node)
+        for edge in self._edges:
+            other._link(edge)
         other._next_id = self._next_id
+        other._name_hints = dict(self._name_hints)
         return other
 
     def __eq__(self, other: object) -> bool:
@@ -346,15 +438,22 @@ class Graph:
     __hash__ = None  # type: ignore[assignment]
 
 
-def free_name(base: str, taken: set[str]) -> str:
-    """`base`, or `base_2`, `base_3`... (an old number suffix replaced): the first not in `taken`."""
+def free_name(base: str, taken: Container[str], start: int = 2) -> str:
+    """`base`, or `base_2`, `base_3`... (an old number suffix replaced): the first not in `taken`.
+
+    `start` skips suffixes the caller knows are taken (every one below it).
+    """
     if base not in taken:
         return base
-    stem = re.sub(r"_\d+$", "", base)
-    i = 2
+    stem = _stem(base)
+    i = max(2, start)
     while f"{stem}_{i}" in taken:
         i += 1
     return f"{stem}_{i}"
+
+
+def _stem(name: str) -> str:
+    return re.sub(r"_\d+$", "", name)
 
 
 def _validated(spec: LayerSpec, key: str, value: Any) -> Any:
@@ -363,4 +462,3 @@ def _validated(spec: LayerSpec, key: str, value: Any) -> Any:
         return param.validate(value)
     except GraphError as exc:
         raise GraphError(f"{spec.type_id}: {exc}") from None
-
