@@ -12,7 +12,7 @@ from typing import Literal
 
 from workbench.errors import GraphError
 from workbench.graph.document import Edge, Graph, Node
-from workbench.layers.tensor_spec import TensorSpec
+from workbench.layers.tensor_spec import MAX_SAMPLE_VALUES, TensorSpec
 from workbench.layers.registry import ShapeError
 
 Severity = Literal["error", "warning"]
@@ -118,9 +118,16 @@ def analyze(graph: Graph) -> Analysis:
             problems.append(Problem(f"{node.label()} gets integer token ids — insert an Embedding before it", nid))
             continue
         try:
-            result.shapes[nid] = spec.shape_rule(node.params, specs)
+            shape = spec.shape_rule(node.params, specs)
         except ShapeError as exc:
             problems.append(Problem(f"{node.label()} {exc}", nid))
+            continue
+        if shape.numel > MAX_SAMPLE_VALUES:
+            problems.append(Problem(
+                f"{node.label()} makes samples of {shape.dims()} = {shape.numel:,} values, more than the"
+                f" {MAX_SAMPLE_VALUES:,} Workbench can run — make the shapes smaller", nid))
+            continue
+        result.shapes[nid] = shape
     return result
 
 

@@ -8,6 +8,7 @@ completely or raises GraphError and changes nothing.
 from __future__ import annotations
 
 import copy
+import math
 import re
 from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 
 from workbench.errors import GraphError
 from workbench.layers import layer_spec
+from workbench.layers.params import show_value
 from workbench.layers.registry import LayerSpec
 
 OUTPUT_PORT = "out"  # every node has one output; it may feed many inputs
@@ -181,7 +183,7 @@ class Graph:
         values = spec.defaults()
         for key, value in (params or {}).items():
             values[key] = _validated(spec, key, value)
-        node = Node(node_id, spec.type_id, name, values, (float(position[0]), float(position[1])))
+        node = Node(node_id, spec.type_id, name, values, _position(position))
         self._insert(node)
         self._emit(GraphEvent(EventKind.NODE_ADDED, node_id))
         return node
@@ -282,7 +284,7 @@ class Graph:
 
     def move(self, node_id: str, position: tuple[float, float]) -> None:
         node = self.node(node_id)
-        node.position = (float(position[0]), float(position[1]))
+        node.position = _position(position)
         self._emit(GraphEvent(EventKind.NODE_MOVED, node_id))
 
     def restore(self, node: Node, edges: Iterable[Edge] = ()) -> None:
@@ -324,7 +326,7 @@ class Graph:
     def _check_name(self, name: str) -> None:
         if not _NAME_OK.match(name):
             raise GraphError(
-                f"'{name}' is not a valid layer name: use letters, digits and _, starting with a letter"
+                f"{show_value(name)} is not a valid layer name: use letters, digits and _, starting with a letter"
             )
         if name in RESERVED_NAMES or (name.startswith("__") and name.endswith("__")):
             raise GraphError(f"'{name}' is a reserved word in PyTorch modules — choose another layer name")
@@ -335,7 +337,7 @@ class Graph:
         """Add a checked node to the nodes and the name index."""
         self._nodes[node.id] = node
         self._names[node.name] = node.id
-        m = re.fullmatch(r"n(\d+)", node.id)
+        m = re.fullmatch(r"n(\d{1,18})", node.id)  # longer: not ours, and int() may refuse it
         if m:
             self._next_id = max(self._next_id, int(m.group(1)) + 1)
 
@@ -454,6 +456,17 @@ def free_name(base: str, taken: Container[str], start: int = 2) -> str:
 
 def _stem(name: str) -> str:
     return re.sub(r"_\d+$", "", name)
+
+
+def _position(position: tuple[float, float]) -> tuple[float, float]:
+    """A canvas position as two finite floats; GraphError for anything else."""
+    try:
+        x, y = (float(v) for v in position)
+    except (TypeError, ValueError, OverflowError):  # not two numbers, or beyond the float range
+        raise GraphError(f"a position must be two numbers, got {show_value(position)}") from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise GraphError(f"a position must be two finite numbers, got {show_value(position)}")
+    return x, y
 
 
 def _validated(spec: LayerSpec, key: str, value: Any) -> Any:

@@ -51,12 +51,22 @@ def summarize(graph: Graph, batch_size: int = 32, optimizer: str = "adam") -> Mo
     analysis = check(graph)
     with torch.device("meta"):
         model = GraphModule(graph, analysis)
+    # Eval mode: a batch of one sample cannot train a BatchNorm, and the counted operations
+    # (matrix products, convolutions, attention) cost the same in both modes.
+    model.eval()
     spec = model.input_spec
     dtype = torch.long if spec.dtype == "int64" else torch.float32
     x = torch.empty((1, *spec.shape), dtype=dtype, device="meta")
     with FlopCounterMode(display=False) as counter:
         model(x)
-    per_module = {k.split(".", 1)[1]: sum(v.values()) for k, v in counter.get_flop_counts().items() if "." in k}
+    # Keys are module paths ("GraphModule.block1", "GraphModule.block1.attn", ...) and a parent's
+    # count already holds its children's: a layer's FLOPs are those of its top-level module.
+    prefix = type(model).__name__ + "."
+    per_module = {
+        k[len(prefix):]: sum(v.values())
+        for k, v in counter.get_flop_counts().items()
+        if k.startswith(prefix) and "." not in k[len(prefix):]
+    }
 
     rows: list[LayerRow] = []
     activations = 0
@@ -66,7 +76,7 @@ def summarize(graph: Graph, batch_size: int = 32, optimizer: str = "adam") -> Mo
         params = 0
         if node.type != "Input":
             params = sum(p.numel() for p in model.get_submodule(node.name).parameters())
-        flops = sum(v for k, v in per_module.items() if k == node.name or k.startswith(node.name + "."))
+        flops = per_module.get(node.name, 0)
         rows.append(LayerRow(nid, node.name, node.type, str(shape), params, flops))
         activations += shape.numel * batch_size * BYTES_PER_VALUE
     total = sum(p.numel() for p in model.parameters())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workbench.layers.tensor_spec import TensorSpec
+from workbench.layers.tensor_spec import MAX_SAMPLE_VALUES, TensorSpec
 from workbench.layers.lazy_torch import nn
 from workbench.layers.params import choice_param, ints_param
 from workbench.layers.registry import Channels, LayerSpec, Params, ShapeError, register
@@ -47,7 +47,7 @@ register(LayerSpec(
     doc="Where samples enter: an image, a feature vector or a sequence of token ids.",
     params=(
         choice_param("kind", "image", "What one sample is.", tuple(INPUT_KINDS)),
-        ints_param("shape", (1, 28, 28), "One sample's shape without the batch axis.", length=(1, 3)),
+        ints_param("shape", (1, 28, 28), "One sample's shape without the batch axis.", length=(1, 3), hi=MAX_SAMPLE_VALUES),
     ),
     shape_rule=_input_shape,
     construct=_identity,

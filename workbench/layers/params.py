@@ -58,8 +58,24 @@ class ParamSpec:
             return None
         checked = _CHECKERS[self.kind](self, value)
         if checked is _INVALID:
-            raise ParamError(f"'{self.name}' must be {self.describe()}, got {value!r}")
+            raise ParamError(f"'{self.name}' must be {self.describe()}, got {show_value(value)}")
         return checked
+
+
+def show_value(value: Any, limit: int = 40) -> str:
+    """A value as messages quote it: repr, cut to `limit` characters, printable on any terminal.
+
+    A huge integer is described rather than converted (Python refuses to turn integers of more
+    than 4,300 digits into text), and lone surrogates, which no terminal can encode, are escaped.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"a {'negative ' if value < 0 else ''}number of about {int(value.bit_length() * math.log10(2))} digits"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # a huge integer or a deeply nested list inside
+        text = f"<{type(value).__name__}>"
+    text = text if len(text) <= limit else text[: limit - 3] + "..."
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 _INVALID = object()
@@ -86,7 +102,10 @@ def _check_int(spec: ParamSpec, value: Any) -> Any:
 def _check_float(spec: ParamSpec, value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return _INVALID
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer beyond the largest float
+        return _INVALID
     if not math.isfinite(value) or not _in_range(spec, value):
         return _INVALID
     return value
@@ -139,6 +158,8 @@ def choice_param(name: str, default: str, doc: str, choices: tuple[str, ...]) ->
     return ParamSpec(name, "choice", default, doc, choices=choices)
 
 
-def ints_param(name: str, default: tuple[int, ...], doc: str, length: tuple[int, int] = (1, 8), lo: int | None = 1) -> ParamSpec:
-    """A list of integers (shapes, axis orders)."""
-    return ParamSpec(name, "ints", tuple(default), doc, minimum=lo, length=length)
+def ints_param(
+    name: str, default: tuple[int, ...], doc: str, length: tuple[int, int] = (1, 8), lo: int | None = 1, hi: int | None = None
+) -> ParamSpec:
+    """A list of integers (shapes, axis orders), each from `lo` to `hi`."""
+    return ParamSpec(name, "ints", tuple(default), doc, minimum=lo, maximum=hi, length=length)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workbench.layers.tensor_spec import TensorSpec
+from workbench.layers.tensor_spec import MAX_SAMPLE_VALUES, TensorSpec
 from workbench.layers.lazy_torch import modules, nn
 from workbench.layers.params import ints_param, int_param
 from workbench.layers.registry import Channels, LayerSpec, Params, ShapeError, register
@@ -19,6 +19,8 @@ def _reshape_shape(params: Params, inputs: list[TensorSpec]) -> TensorSpec:
     shape = list(params["shape"])
     if shape.count(-1) > 1:
         raise ShapeError("can infer at most one size (-1) in its shape")
+    if 0 in shape:
+        raise ShapeError(f"has a 0 in its shape {_fmt(shape)} — every size must be at least 1 (or -1, once, to infer it)")
     known = 1
     for d in shape:
         if d != -1:
@@ -71,7 +73,7 @@ register(LayerSpec(
     type_id="Reshape",
     category="Reshape",
     doc="Gives each sample a new shape with the same number of values (-1: inferred).",
-    params=(ints_param("shape", (1, 8, 8), "New per-sample shape; one entry may be -1.", length=(1, 4), lo=-1),),
+    params=(ints_param("shape", (1, 8, 8), "New per-sample shape; one entry may be -1.", length=(1, 4), lo=-1, hi=MAX_SAMPLE_VALUES),),
     shape_rule=_reshape_shape,
     construct=lambda p, i: (modules.Reshape, {"shape": _reshape_shape(p, i).shape}),
     summary=lambda p: "→ " + _fmt(list(p["shape"])),
@@ -82,7 +84,7 @@ register(LayerSpec(
     type_id="Permute",
     category="Reshape",
     doc="Reorders the axes of each sample (e.g. length×channels to channels×length).",
-    params=(ints_param("dims", (1, 0), "New order of the per-sample axes, counted from 0.", length=(1, 4), lo=0),),
+    params=(ints_param("dims", (1, 0), "New order of the per-sample axes, counted from 0.", length=(1, 4), lo=0, hi=3),),
     shape_rule=_permute_shape,
     construct=lambda p, i: (modules.Permute, {"dims": tuple(p["dims"])}),
     summary=lambda p: str(list(p["dims"])),

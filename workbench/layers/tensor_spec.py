@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 DType = Literal["float32", "int64"]
+# The most values one sample may hold (8 GB of float32): beyond it, shapes stop being something
+# a machine runs, and torch's sizes (signed 64-bit, times the batch) would overflow.
+MAX_SAMPLE_VALUES = 2**31 - 1
 
 
 @dataclass(frozen=True)
