@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from workbench.errors import WorkbenchError
+
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +135,18 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, durable: bool 
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """UTF-8 text, atomically."""
-    return write_bytes_atomic(path, text.encode("utf-8"))
+    """UTF-8 text, atomically; WorkbenchError, and nothing written, if the text is not Unicode."""
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # A lone surrogate (from a JSON "\ud800" escape or an undecodable file name): no UTF-8
+        # file can hold it, and writing it escaped would change the text behind the user's back.
+        where = os.fsdecode(path).encode("utf-8", "backslashreplace").decode("utf-8")
+        raise WorkbenchError(
+            f"{where}: cannot be saved: its text holds U+{ord(text[exc.start]):04X} at character {exc.start},"
+            " half of a UTF-16 surrogate pair on its own — remove that character"
+        ) from None
+    return write_bytes_atomic(path, data)
 
 
 def write_json_atomic(path: str | os.PathLike[str], data: Any) -> Path:

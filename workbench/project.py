@@ -9,9 +9,12 @@ file intact.
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +22,19 @@ from workbench.data.bundle import DatasetSpec
 from workbench.errors import GraphError, ProjectFileError
 from workbench.files import write_text_atomic
 from workbench.graph.document import Graph
+from workbench.layers.params import show_value
 from workbench.layers.registry import layer_spec
 from workbench.training.settings import TrainSettings
 
 FORMAT_VERSION = 1
 FILE_KIND = "workbench-project"
 _TOP_KEYS = {"format_version", "kind", "name", "description", "dataset", "training", "graph"}
+# Limits on what a project file may hold. A real one nests 6 levels deep and its numbers are
+# small; beyond these, Python's JSON reader, int() and float() fail with their own errors, and
+# no layer accepts the value anyway.
+MAX_NESTING = 64
+MAX_INT = 2**63 - 1  # torch's sizes are signed 64-bit
+_LONG_NUMBER = 30  # digits: longer integers are kept as text until refused with their path
 # The project's settings records, by their key in the file; a setting's path is "<key>.<field>".
 SETTINGS_RECORDS: dict[str, type] = {"dataset": DatasetSpec, "training": TrainSettings}
 
@@ -84,6 +94,10 @@ class Project:
                 listener(event)
 
 
+class _HugeNumber(str):
+    """An integer literal too long to be worth converting (Python refuses past 4,300 digits)."""
+
+
 def project_to_dict(project: Project) -> dict[str, Any]:
     """The JSON record written to disk."""
     return {
@@ -102,8 +116,15 @@ def dumps_project(project: Project) -> str:
 
 
 def save_project(project: Project, path: str | os.PathLike[str]) -> Path:
-    """Write atomically (temp file in the same folder, then rename) and remember the path."""
+    """Write atomically (temp file in the same folder, then rename) and remember the path.
+
+    ProjectFileError, and the file untouched, if a field holds what the file could not hold
+    (text that is not Unicode, a number out of range).
+    """
     target = Path(path)
+    problems = unusable_values(project_to_dict(project))
+    if problems:
+        raise ProjectFileError(f"{target}: cannot be saved: {_first(problems)}")
     write_text_atomic(target, dumps_project(project))
     project.path = target
     return target
@@ -126,11 +147,16 @@ def load_project(path: str | os.PathLike[str]) -> Project:
         raise ProjectFileError(f"{source}: not a text file (byte {exc.start} is not UTF-8) — is this a Workbench project?") from None
     if not text.strip():
         raise ProjectFileError(f"{source}: the file is empty")
+    too_deep = _too_deep(text)
+    if too_deep is not None:
+        raise ProjectFileError(f"{source}: {too_deep}")
     try:
-        record = json.loads(text)
+        record = json.loads(text, parse_int=_parse_int)
     except json.JSONDecodeError as exc:
         hint = " — the file looks truncated" if exc.pos >= len(text.rstrip()) - 1 else ""
         raise ProjectFileError(f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}{hint}") from None
+    except RecursionError:  # _too_deep counts brackets; this only guards against a miscount
+        raise ProjectFileError(f"{source}: nested too deeply to be a Workbench project") from None
     project = project_from_dict(record, origin=str(source))
     project.path = source
     return project
@@ -141,6 +167,10 @@ def project_from_dict(record: Any, origin: str = "project") -> Project:
     problems: list[str] = []
     if not isinstance(record, dict):
         raise ProjectFileError(f"{origin}: expected a JSON object at the top, got {_type_name(record)}")
+    unusable = unusable_values(record)
+    if unusable:
+        # refused before the stages read them: int(), float() and printing would fail on them
+        raise ProjectFileError(f"{origin}: {_first(unusable)}")
     version = record.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise ProjectFileError(f"{origin}: format_version: expected an integer, got {_show(version)} — is this a Workbench project?")
@@ -173,8 +203,7 @@ def project_from_dict(record: Any, origin: str = "project") -> Project:
     graph = graph_from_dict(record.get("graph"), problems)
 
     if problems:
-        extra = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
-        error = ProjectFileError(f"{origin}: {problems[0]}{extra}")
+        error = ProjectFileError(f"{origin}: {_first(problems)}")
         error.problems = [f"{origin}: {p}" for p in problems]  # type: ignore[attr-defined]
         raise error
     return Project(name=name, graph=graph, dataset=dataset, training=training, description=description)
@@ -272,6 +301,118 @@ def _dataset_from(record: Any, problems: list[str]) -> DatasetSpec:
         return DatasetSpec()
 
 
+def unusable_values(record: Any) -> list[str]:
+    """Every value a project record cannot hold, each with its path (`graph.nodes[2].name: ...`).
+
+    Text must be Unicode (JSON's `\\ud800` escapes can make lone surrogates, which no file or
+    terminal can encode), integers must fit in 64 bits, numbers must be finite, and nesting
+    stays under MAX_NESTING. The walk keeps its own stack, so no record is too deep for it.
+    """
+    problems: list[str] = []
+    stack: list[tuple[Any, str, int]] = [(record, "", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        where = path or "the top level"
+        if isinstance(value, (dict, list)) and depth >= MAX_NESTING:
+            problems.append(f"{where}: nested more than {MAX_NESTING} levels deep — is this a Workbench project?")
+        elif isinstance(value, dict):
+            children = []
+            for key, item in value.items():
+                key_text = str(key)
+                if not _is_unicode(key_text):
+                    problems.append(f"{where}: the field name {_surrogate_words(key_text)}")
+                    continue
+                children.append((item, _join(path, key_text), depth + 1))
+            stack.extend(reversed(children))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}[{i}]", depth + 1) for i, item in reversed(list(enumerate(value))))
+        elif isinstance(value, _HugeNumber):
+            problems.append(f"{where}: a number of {len(value.lstrip('-'))} digits is far too large")
+        elif isinstance(value, str):
+            if not _is_unicode(value):
+                problems.append(f"{where}: {_surrogate_words(value)} — retype the text")
+        elif isinstance(value, int) and not isinstance(value, bool):
+            if abs(value) > MAX_INT:
+                problems.append(f"{where}: {show_value(value)} is too large (at most {MAX_INT:,})")
+        elif isinstance(value, float) and not math.isfinite(value):
+            problems.append(f"{where}: {value} is not a usable number (JSON has no NaN or infinity)")
+    return problems
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _is_unicode(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _surrogate_words(text: str) -> str:
+    bad = next(c for c in text if 0xD800 <= ord(c) <= 0xDFFF)
+    return (
+        f"{show_value(text)} holds U+{ord(bad):04X}, half of a UTF-16 surrogate pair on its own,"
+        " which is not a character"
+    )
+
+
+def _parse_int(literal: str) -> int | _HugeNumber:
+    return _HugeNumber(literal) if len(literal) > _LONG_NUMBER else int(literal)
+
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}:,]')
+_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def _too_deep(text: str) -> str | None:
+    """Where the JSON text nests more than MAX_NESTING levels (path and words), or None.
+
+    json.loads recurses once per level and fails near 1,000 with a RecursionError, so the
+    depth is counted before parsing: brackets outside strings, a linear scan.
+    """
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    if max(accumulate(_DEPTH_STEP[c] for c in brackets), default=0) <= MAX_NESTING:
+        return None
+    # Rare, and refused already: walk the tokens again, keeping the path, to say where.
+    frames: list[list[Any]] = []  # per open container: its bracket and the current key or index
+    last_string = ""
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        if token in ("[", "{"):
+            if len(frames) == MAX_NESTING:
+                path = "".join(
+                    f"[{k}]" if kind == "[" else ("." if i else "") + str(k) for i, (kind, k) in enumerate(frames)
+                )
+                return f"{path or 'the top level'}: nested more than {MAX_NESTING} levels deep — is this a Workbench project?"
+            frames.append([token, 0 if token == "[" else ""])
+        elif token in ("]", "}"):
+            if frames:
+                frames.pop()
+        elif token == ":" and frames:
+            frames[-1][1] = last_string
+        elif token == "," and frames and frames[-1][0] == "[":
+            frames[-1][1] += 1
+        elif token.startswith('"'):
+            try:
+                last_string = show_value(json.loads(token))[1:-1]
+            except ValueError:
+                last_string = "?"
+    return f"nested more than {MAX_NESTING} levels deep — is this a Workbench project?"
+
+
+def _first(problems: list[str]) -> str:
+    """The first problem, and how many more there are."""
+    extra = len(problems) - 1
+    return problems[0] + (f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else "")
+
+
 def _type_name(value: Any) -> str:
     return {dict: "an object", list: "a list", str: "text", bool: "true/false", type(None): "null"}.get(
         type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__
@@ -279,8 +420,9 @@ def _type_name(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False) if _jsonable(value) else repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    text = json.dumps(value, ensure_ascii=False) if _jsonable(value) else show_value(value)
+    text = text if len(text) <= 40 else text[:37] + "..."
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _jsonable(value: Any) -> bool:
