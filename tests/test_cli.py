@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,15 @@ def test_train_failure_is_one_line(capsys, tmp_path: Path) -> None:
     assert code == 1
     last = err.strip().splitlines()[-1]
     assert last.startswith("workbench: error: ") and "learning rate" in last
+
+
+def test_a_failed_run_says_so_once_without_a_traceback(capsys, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The engine logged the message as an error too: the terminal showed it twice.
+    with caplog.at_level(logging.INFO):
+        code, _, err = run(capsys, "train", "regression-mlp", "--epochs", "1", "--lr", "1e12", "--out", str(tmp_path / "r"))
+    assert code == 1 and err.count("the loss became") == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info], caplog.text
+    assert any("run failed: the loss became" in r.getMessage() for r in caplog.records)  # still in a verbose log
 
 
 def test_sample_needs_a_language_model(capsys, tmp_path: Path) -> None:

@@ -608,7 +608,9 @@ class Trainer:
         return RunResult(status, summary, message)
 
     def _fail(self, message: str, can_save: bool = True) -> RunResult:
-        log.error("%s", message)
+        # Info, not error: the message goes to the listeners and the caller, who show it once (the
+        # CLI's one line, the app's panel); a bug behind it was logged with its traceback already.
+        log.info("run failed: %s", message)
         if self.optimizer is not None:
             self.optimizer.zero_grad(set_to_none=True)
         if self.device.type == "cuda":
@@ -619,7 +621,9 @@ class Trainer:
                 if self._model_is_finite():
                     self._save(LAST_NAME)
                 else:
-                    log.warning("the model holds NaN or inf; keeping the previous %s", LAST_NAME)
+                    log.info("the model holds NaN or inf; keeping the previous %s", LAST_NAME)
+            except (OSError, WorkbenchError) as exc:  # a full disk, a folder removed meanwhile
+                log.warning("could not write %s after the failure: %s", LAST_NAME, exc)
             except Exception:
                 log.exception("could not write %s after the failure", LAST_NAME)
         summary = self._summary("failed")
@@ -648,7 +652,7 @@ class Trainer:
                     f"({dist_ops.short_comm_error(exc)})")
         if _is_out_of_memory(exc):
             bs = self.settings.batch_size
-            log.warning("out of memory at step %d: %s", step, exc)
+            log.info("out of memory at step %d: %s", step, exc)  # the message below says what to do
             if bs > 1:
                 fix = f"try a batch size of {bs // 2} (training.batch_size)"
             else:
