@@ -90,7 +90,7 @@ def test_stopped_after_one_epoch_it_resumes_to_the_end_like_an_unbroken_run(teac
     assert [r["epoch"] for r in lines if r["kind"] == "epoch"] == [1, 2, 3]  # no epoch twice
     steps = [r["step"] for r in lines if r["kind"] == "step"]
     assert steps == list(range(1, 3 * 45 + 1))
-    assert [r["status"] for r in lines if r["kind"] == "finished"] == ["stopped", "finished"]
+    assert (lines[-1]["kind"], lines[-1]["status"]) == ("finished", "finished")
     assert json.loads((out / "summary.json").read_text())["status"] == "finished"
 
     straight = distill_run(teacher_run, "0.5", tmp_path / "straight", settings, overrides={"device": "cpu"})
