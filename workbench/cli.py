@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 import time
 from pathlib import Path
@@ -355,6 +356,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise WorkbenchError(f"{args.run_dir}: this run is not a language model (task: {run.data_info.get('task')})")
     if args.tokens < 1:
         raise WorkbenchError(f"--tokens must be at least 1, got {args.tokens}")
+    if not math.isfinite(args.temperature) or args.temperature <= 0:
+        raise WorkbenchError(f"--temperature must be a number > 0 (0.8 is usual), got {args.temperature}")
+    if not 0 <= args.seed < 2**63:
+        raise WorkbenchError(f"--seed must be a whole number from 0 to 2**63-1, got {args.seed}")
     print(generate(run.model, vocab, args.prompt, tokens=args.tokens, temperature=args.temperature, seed=args.seed))
     return 0
 

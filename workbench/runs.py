@@ -12,7 +12,6 @@ folder is the same whoever made it (in a distributed job, rank 0 alone writes it
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -27,6 +26,7 @@ from workbench.graph.analysis import analyze, check
 from workbench.graph.builder import GraphModule, build_model
 from workbench.graph.document import Graph, Node
 from workbench.project import Project, load_project, save_project
+from workbench.run_records import read_data_info, read_json_object, read_summary
 from workbench.safe_names import run_folder_name
 from workbench.training.losses import describe_task, loss_for_task, output_width
 
@@ -261,6 +261,13 @@ def train_project(
     from workbench.training import RunWriter, Trainer
 
     writes = distributed is None or distributed.is_main
+    if resume_from is not None and distributed is None:
+        # Before anything is written: a checkpoint that cannot continue this run (damaged, of
+        # another network, already at the last epoch) leaves the run folder as it was. (In a
+        # distributed job every rank checks it in the engine, from rank 0's copy.)
+        from workbench.training.checkpoint import check_resume, load_checkpoint
+
+        check_resume(load_checkpoint(resume_from, mmap=True), prepared.model, prepared.project.training, resume_from)
     run_listeners = list(listeners)
     if writes:
         write_run_header(run_dir, prepared)
@@ -287,9 +294,9 @@ def _complete_summary(run_dir: Path, prepared: PreparedRun) -> None:
     """Add what only this layer knows (project, dataset, task) to the engine's summary.json."""
     path = run_dir / "summary.json"
     try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        log.warning("no summary.json in %s to complete", run_dir)
+        summary = read_json_object(path)
+    except ProjectFileError as exc:
+        log.warning("cannot complete the summary: %s", exc)
         return
     summary = {
         "project": prepared.project.name,
@@ -319,8 +326,12 @@ class TrainedRun:
 
 
 def load_run(run_dir: str | Path, checkpoint: str = "best") -> TrainedRun:
-    """Read a run folder; ProjectFileError says what is missing or broken."""
-    import torch
+    """Read a run folder; ProjectFileError says what is missing or broken.
+
+    Every file is checked before it is used (run_records, load_checkpoint): a damaged one ends in
+    one line naming the file and the field, never in a traceback in sampling or export.
+    """
+    from workbench.training.checkpoint import check_model_fits, load_checkpoint
 
     root = Path(run_dir)
     if not root.is_dir():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from workbench.errors import DataError
@@ -18,8 +20,12 @@ def generate(
     seed: int | None = 0,
 ) -> str:
     """Continue `prompt` by `tokens` characters, sampling each from the model's softened scores."""
-    if temperature <= 0:
-        raise DataError(f"temperature must be > 0, got {temperature}")
+    if not math.isfinite(temperature) or temperature <= 0:
+        raise DataError(f"temperature must be a number > 0 (0.8 is usual), got {temperature}")
+    if tokens < 1:
+        raise DataError(f"tokens must be at least 1, got {tokens}")
+    if seed is not None and not 0 <= seed < 2**63:
+        raise DataError(f"seed must be a whole number from 0 to 2**63-1, got {seed}")
     index = {ch: i for i, ch in enumerate(vocab)}
     unknown = sorted({ch for ch in prompt if ch not in index})
     if unknown:
@@ -33,6 +39,9 @@ def generate(
     try:
         for _ in range(tokens):
             logits = model(ids[:, -context:])[:, -1, :] / temperature  # (1, V)
+            if logits.shape[-1] != len(vocab):
+                raise DataError(f"the model predicts {logits.shape[-1]} tokens but the vocabulary has "
+                                f"{len(vocab)}: they come from different runs")
             probs = torch.softmax(logits.float(), dim=-1)
             nxt = torch.multinomial(probs, 1, generator=generator)  # (1, 1)
             ids = torch.cat([ids, nxt], dim=1)

@@ -209,15 +209,20 @@ def test_resume_gives_exactly_the_same_steps(make_classification, make_mlp, make
     assert again.summary["epochs"] == 2 and again.summary["global_steps"] == 16
 
 
-def test_resume_of_a_finished_run_does_nothing_more(make_regression, make_recorder,
-                                                    tmp_path: Path) -> None:
-    s = FAST.replace(epochs=1)
+def test_resuming_a_run_with_no_epochs_left_is_refused_not_finished(make_regression, make_recorder,
+                                                                    tmp_path: Path) -> None:
+    # It used to end "finished" having trained nothing, without a word.
+    s = FAST.replace(epochs=2)
     Trainer(nn.Linear(4, 1), make_regression(), s, "mse", checkpoint_dir=tmp_path).run()
-    rec = make_recorder()
-    result = Trainer(nn.Linear(4, 1), make_regression(), s, "mse", listeners=[rec]).run(
-        resume_from=tmp_path / "last.pt")
-    assert result.status == "finished" and rec.of("step") == []
-    assert result.summary["epochs"] == 1 and result.summary["global_steps"] == 8
+    for epochs in (2, 1):
+        rec = make_recorder()
+        result = Trainer(nn.Linear(4, 1), make_regression(), s.replace(epochs=epochs), "mse", listeners=[rec]).run(
+            resume_from=tmp_path / "last.pt")
+        assert result.status == "failed" and rec.of("step") == []
+        assert result.message == (f"cannot resume from {tmp_path / 'last.pt'}: checkpoint {tmp_path / 'last.pt'} is at "
+                                  f"epoch 2; epochs {epochs} would train nothing: set epochs to 3 or more (--epochs 3)")
+    result = Trainer(nn.Linear(4, 1), make_regression(), s.replace(epochs=3), "mse").run(resume_from=tmp_path / "last.pt")
+    assert result.status == "finished" and result.summary["epochs"] == 3 and result.summary["global_steps"] == 24
     assert not math.isnan(result.summary["samples_per_second"])
 
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import torch
 
-from workbench.errors import ProjectFileError
+from workbench.errors import ProjectFileError, TrainingError
 from workbench.files import sweep_temp_files, temp_path, write_bytes_atomic
 
 log = logging.getLogger(__name__)
@@ -91,19 +91,33 @@ def snapshot(obj: Any) -> Any:
     return obj
 
 
-def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read a checkpoint weights-only; ProjectFileError naming the file when it is unusable."""
+def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu",
+                    mmap: bool = False) -> dict[str, Any]:
+    """Read a checkpoint weights-only and check every field (`check_checkpoint`); ProjectFileError
+    naming the file (and the field) when it is unusable.
+
+    `mmap=True` maps the tensors instead of reading them: a cheap look at a large file's fields.
+    """
     path = Path(path)
     if not path.is_file():
         raise ProjectFileError(f"checkpoint {path} does not exist")
     try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
+        state = torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
     except Exception as exc:  # corrupt, truncated, or holding objects we never write
-        raise ProjectFileError(f"checkpoint {path} cannot be read: {exc}") from exc
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ProjectFileError(f"checkpoint {path} cannot be read: not a readable checkpoint ({first})") from None
+    check_checkpoint(state, path)
+    return state
+
+
+def check_checkpoint(state: Any, path: str | os.PathLike[str]) -> None:
+    """The record's fields have the types and ranges this module writes (see the module
+    docstring); ProjectFileError naming the file and the first field that does not."""
     if not isinstance(state, dict):
-        raise ProjectFileError(f"checkpoint {path} is not a Workbench checkpoint")
+        raise ProjectFileError(f"checkpoint {path} is not a Workbench checkpoint (it holds a "
+                               f"{type(state).__name__}, not a record)")
     version = state.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not _is_int(version) or version > FORMAT_VERSION:
         raise ProjectFileError(
             f"checkpoint {path} has format version {version!r}; this Workbench reads up to "
             f"{FORMAT_VERSION}: update Workbench to resume from it"
@@ -111,4 +125,108 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     missing = [k for k in REQUIRED_KEYS if k not in state]
     if missing:
         raise ProjectFileError(f"checkpoint {path} lacks {', '.join(missing)}")
-    return state
+    for field, problem in _problems(state):
+        raise ProjectFileError(f"checkpoint {path}: field '{field}' {problem} — the file is damaged or "
+                               f"not a Workbench checkpoint; use another checkpoint of the run")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _problems(state: dict[str, Any]):
+    """(field, what is wrong) for each field that is not as written; the first one is reported."""
+    model = state["model"]
+    if not isinstance(model, dict) or not model:
+        yield "model", "must be a non-empty record of weights"
+    elif any(not isinstance(k, str) or not isinstance(v, torch.Tensor) for k, v in model.items()):
+        bad = next(k for k, v in model.items() if not isinstance(k, str) or not isinstance(v, torch.Tensor))
+        yield f"model.{bad}", "must be a tensor"
+    optimizer = state["optimizer"]
+    if not isinstance(optimizer, dict) or not isinstance(optimizer.get("state"), dict) \
+            or not isinstance(optimizer.get("param_groups"), list) \
+            or not all(isinstance(g, dict) for g in optimizer["param_groups"]):
+        yield "optimizer", "must be an optimizer's state (a record with 'state' and 'param_groups')"
+    for key in ("scheduler", "scaler"):
+        if state.get(key) is not None and not isinstance(state[key], dict):
+            yield key, "must be a record or null"
+    for key in ("epoch", "global_step", "bad_epochs"):
+        value = state.get(key, 0)
+        if not _is_int(value) or value < 0:
+            yield key, f"must be a whole number >= 0, got {value!r}"
+    best = state.get("best_val_loss")
+    if best is not None and not _is_number(best):
+        yield "best_val_loss", f"must be a number or null, got {best!r}"
+    if not isinstance(state["settings"], dict):
+        yield "settings", "must be a record of training settings"
+    loader = state["loader_rng"]
+    if not isinstance(loader, torch.Tensor) or loader.dtype != torch.uint8:
+        yield "loader_rng", "must be a generator state (a uint8 tensor)"
+    yield from _rng_problems(state["rng"])
+
+
+def _rng_problems(rng: Any):
+    if not isinstance(rng, dict):
+        yield "rng", "must be a record of generator states"
+        return
+    if not isinstance(rng.get("torch"), torch.Tensor) or rng["torch"].dtype != torch.uint8:
+        yield "rng.torch", "must be a generator state (a uint8 tensor)"
+    py = rng.get("python")
+    if not isinstance(py, dict) or not _is_int(py.get("version")) \
+            or not isinstance(py.get("state"), list) or not all(_is_int(v) for v in py["state"]) \
+            or not (py.get("gauss_next") is None or _is_number(py.get("gauss_next"))):
+        yield "rng.python", "must be Python's random state (version, state, gauss_next)"
+    np_state = rng.get("numpy")
+    if not isinstance(np_state, dict) or not isinstance(np_state.get("name"), str) \
+            or not isinstance(np_state.get("keys"), torch.Tensor) \
+            or not all(_is_int(np_state.get(k)) for k in ("pos", "has_gauss")) \
+            or not _is_number(np_state.get("cached")):
+        yield "rng.numpy", "must be numpy's random state (name, keys, pos, has_gauss, cached)"
+    cuda = rng.get("cuda")
+    if cuda is not None and (not isinstance(cuda, list) or not all(isinstance(t, torch.Tensor) for t in cuda)):
+        yield "rng.cuda", "must be a list of generator states or null"
+    mps = rng.get("mps")
+    if mps is not None and not isinstance(mps, torch.Tensor):
+        yield "rng.mps", "must be a generator state or null"
+
+
+def check_resume(state: dict[str, Any], model: torch.nn.Module, settings: Any, path: str | os.PathLike[str]) -> None:
+    """Whether a run with `model` and `settings` (TrainSettings) can continue from `state`.
+
+    ProjectFileError when the weights are another network's; TrainingError when the optimizer
+    changed (its state would be loaded into another kind of optimizer) or when the checkpoint
+    has already reached `settings.epochs` (resuming would train nothing and call it finished).
+    """
+    check_model_fits(state, model, path)
+    saved = state["settings"].get("optimizer")
+    if isinstance(saved, str) and saved != settings.optimizer:
+        raise TrainingError(f"checkpoint {path} was trained with the {saved} optimizer, this run uses "
+                            f"{settings.optimizer}: set optimizer to {saved} to resume from it")
+    epoch = state["epoch"]
+    if epoch >= settings.epochs:
+        raise TrainingError(f"checkpoint {path} is at epoch {epoch}; epochs {settings.epochs} would train "
+                            f"nothing: set epochs to {epoch + 1} or more (--epochs {epoch + 1})")
+
+
+def check_model_fits(state: dict[str, Any], model: torch.nn.Module, path: str | os.PathLike[str]) -> None:
+    """ProjectFileError when the checkpoint's weights are not those of `model` (another network)."""
+    saved, wanted = state["model"], model.state_dict()
+    missing = [k for k in wanted if k not in saved]
+    extra = [k for k in saved if k not in wanted]
+    resized = [k for k in wanted if k in saved and tuple(saved[k].shape) != tuple(wanted[k].shape)]
+    if not (missing or extra or resized):
+        return
+    if resized:
+        k = resized[0]
+        detail = (f"'{k}' is {'×'.join(map(str, saved[k].shape)) or 'a scalar'} in the file but "
+                  f"{'×'.join(map(str, wanted[k].shape)) or 'a scalar'} in the network")
+    elif missing:
+        detail = f"it has no '{missing[0]}'" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+    else:
+        detail = f"it has '{extra[0]}', which the network lacks" + (f" (and {len(extra) - 1} more)" if len(extra) > 1 else "")
+    raise ProjectFileError(f"checkpoint {path} holds the weights of another network: {detail} — "
+                           f"use a checkpoint of this run, or the project it was trained from")

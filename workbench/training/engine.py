@@ -39,6 +39,7 @@ from workbench.data.bundle import DataBundle
 from workbench.errors import ProjectFileError, TrainingError, WorkbenchError
 from workbench.training import distributed as dist_ops
 from workbench.training.checkpoint import (
+    check_resume,
     copy_checkpoint,
     load_checkpoint,
     save_checkpoint,
@@ -233,6 +234,8 @@ class Trainer:
                 self._note_peer_loss(exc)
                 _log_unless_user_error(exc, f"cannot resume from {resume_from}")
                 return self._fail(f"cannot resume from {resume_from}: {_describe(exc)}", can_save=False)
+            # Listeners drop what they recorded past the checkpoint: it is about to happen again.
+            self._emit(ResumedEvent(self.epoch, self.global_step, str(resume_from)))
         elif self.checkpoint_dir is not None:
             try:
                 # The untrained state is the first "last good state": a run that fails in its
