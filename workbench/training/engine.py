@@ -292,24 +292,36 @@ class Trainer:
             self._ddp = dist_ops.wrap_model(self.model, dist)
 
     def _restore(self, path: Path) -> None:
+        """Load the checkpoint's state; a ProjectFileError or TrainingError (one line, naming the
+        file and the field) for a checkpoint that is damaged, of another network, or done."""
         assert self.optimizer is not None and self.loaders is not None
         state = load_checkpoint(path) if self.dist is None else self._load_on_main(path)
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        if self.scheduler is not None and state.get("scheduler") is not None:
-            self.scheduler.load_state_dict(state["scheduler"])
-        if self.scaler is not None and state.get("scaler") is not None:
-            self.scaler.load_state_dict(state["scaler"])
-        self.epoch = int(state["epoch"])
-        self.global_step = int(state["global_step"])
+        check_resume(state, self.model, self.settings, path)
+        restores = [
+            ("model", lambda: self.model.load_state_dict(state["model"])),
+            ("optimizer", lambda: self.optimizer.load_state_dict(state["optimizer"])),  # type: ignore[union-attr]
+            ("scheduler", lambda: self.scheduler is not None and state.get("scheduler") is not None
+             and self.scheduler.load_state_dict(state["scheduler"])),
+            ("scaler", lambda: self.scaler is not None and state.get("scaler") is not None
+             and self.scaler.load_state_dict(state["scaler"])),
+            ("rng", lambda: restore_rng_state(state["rng"])),
+            ("loader_rng", lambda: self.loaders.generator.set_state(state["loader_rng"])),  # type: ignore[union-attr]
+        ]
+        for name, restore in restores:
+            try:
+                restore()
+            except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise ProjectFileError(f"checkpoint {path}: field '{name}' cannot be restored ({first}); "
+                                       f"use another checkpoint of the run") from None
+        self.epoch = state["epoch"]
+        self.global_step = state["global_step"]
         best = state.get("best_val_loss")
         self.best_val_loss = None if best is None else float(best)
-        self._bad_epochs = int(state.get("bad_epochs", 0))
-        restore_rng_state(state["rng"])
+        self._bad_epochs = state.get("bad_epochs", 0)
         if self.dist is not None and self.dist.rank > 0:
             # The checkpoint holds rank 0's generators; the others continue from their own seed.
             seed_everything(self.settings.seed + self.dist.rank + 7919 * self.global_step)
-        self.loaders.generator.set_state(state["loader_rng"])
         current = self.settings.to_dict()
         changed = {k for k, v in state["settings"].items() if current.get(k) != v}
         if changed:
