@@ -254,6 +254,9 @@ def train_project(
     """Train a prepared run into `run_dir`; returns the engine's RunResult.
 
     `on_trainer` receives the Trainer before training starts, so a caller can stop or pause it.
+    A `resume_from` checkpoint that cannot continue the run raises ProjectFileError or
+    TrainingError before anything is written. What metrics.jsonl holds past the checkpoint is
+    dropped when training resumes (RunWriter), so no step or epoch is recorded twice.
     `distributed` (a training.distributed.DistContext) makes this process one rank of a job:
     only rank 0 writes the run folder (header, metrics, checkpoints, summary); the other ranks
     train without writing anything, so the folder looks like a single-process run's.
@@ -340,16 +343,9 @@ def load_run(run_dir: str | Path, checkpoint: str = "best") -> TrainedRun:
         if not (root / needed).is_file():
             raise ProjectFileError(f"{root}: not a complete run folder ({needed} is missing) — train it with 'workbench train'")
     project = load_project(root / "project.json")
-    try:
-        data_info = json.loads((root / "data.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ProjectFileError(f"{root / 'data.json'}: unreadable ({exc})") from None
-    summary: dict[str, Any] = {}
-    if (root / "summary.json").is_file():
-        try:
-            summary = json.loads((root / "summary.json").read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ProjectFileError(f"{root / 'summary.json'}: unreadable ({exc})") from None
+    data_info = read_data_info(root / "data.json")
+    _check_data_info_fits(project.graph, data_info, root / "data.json")
+    summary = read_summary(root / "summary.json") if (root / "summary.json").is_file() else {}
     ckpt = root / CHECKPOINTS / f"{checkpoint}.pt"
     if not ckpt.is_file():
         other = root / CHECKPOINTS / "last.pt"
@@ -357,14 +353,31 @@ def load_run(run_dir: str | Path, checkpoint: str = "best") -> TrainedRun:
             ckpt = other
         else:
             raise ProjectFileError(f"{root}: no checkpoint ({ckpt.name} is missing) — the run has not finished an epoch")
-    try:
-        state = torch.load(ckpt, map_location="cpu", weights_only=True)
-    except Exception as exc:  # a truncated or foreign file: torch raises several types
-        raise ProjectFileError(f"{ckpt}: not a readable checkpoint ({type(exc).__name__}: {exc})") from None
+    state = load_checkpoint(ckpt)
     model = build_model(project.graph, seed=None)
+    check_model_fits(state, model, ckpt)
     try:
         model.load_state_dict(state["model"])
-    except (KeyError, RuntimeError) as exc:
+    except RuntimeError as exc:  # same names and shapes, yet refused (a dtype torch cannot copy)
         raise ProjectFileError(f"{ckpt}: does not match the run's network ({str(exc).splitlines()[0]})") from None
     model.eval()
     return TrainedRun(root, project, model, summary, data_info, ckpt)
+
+
+def _check_data_info_fits(graph: Graph, info: dict[str, Any], path: Path) -> None:
+    """data.json's task and widths must be those the run's network was trained for: sampling
+    indexes the vocabulary, and export names the classes, by the network's outputs."""
+    output = next((n for n in graph.nodes if n.type == "Output"), None)
+    analysis = analyze(graph)
+    if output is None or output.id not in analysis.shapes:
+        return  # the project's own problems are reported when it is built
+    task, outputs, loss = info["task"], info["num_outputs"], output.params["loss"]
+    if loss_for_task(loss, task, outputs) is not None:
+        raise ProjectFileError(f"{path}: field 'task' says {describe_task(task, outputs)}, which the run's "
+                               f"{loss} loss cannot train; the run folder is damaged")
+    shape = analysis.shapes[output.id].shape
+    width, expected = (shape[-1] if shape else 1), output_width(loss, task, outputs)
+    if width != expected:
+        field = {"language_model": "vocab", "classification": "class_names"}.get(task, "num_outputs")
+        raise ProjectFileError(f"{path}: field '{field}' gives {outputs} {'tokens' if task == 'language_model' else 'outputs'} "
+                               f"but the run's network has {width}; the run folder is damaged")

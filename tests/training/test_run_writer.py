@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import shutil
 from pathlib import Path
 
 import torch
@@ -12,7 +13,7 @@ from torch import nn
 
 from workbench.files import finite_json
 from workbench.training import EpochEvent, FinishedEvent, RunWriter, StepEvent, Trainer, TrainSettings
-from workbench.training.run_writer import step_line
+from workbench.training.run_writer import step_line, truncate_metrics
 
 FAST = TrainSettings(epochs=2, batch_size=16, lr=0.01, device="cpu")
 
@@ -79,6 +80,43 @@ def test_resumed_run_appends(make_regression, tmp_path: Path) -> None:
     steps = [r["step"] for r in _lines(tmp_path / "metrics.jsonl") if r["kind"] == "step"]
     assert steps == list(range(1, 17))
     assert torch.load(tmp_path / "last.pt", weights_only=True)["epoch"] == 2
+
+
+def test_a_resumed_run_drops_what_was_recorded_after_its_checkpoint(make_regression, tmp_path: Path) -> None:
+    # A run killed at epoch 3 whose last.pt was written after epoch 1: epochs 2 and 3 happen again.
+    kept = tmp_path / "epoch1.pt"
+
+    def keep_epoch_1(event) -> None:
+        if isinstance(event, EpochEvent) and event.epoch == 1:
+            shutil.copy(tmp_path / "last.pt", kept)
+
+    s = FAST.replace(epochs=3)
+    Trainer(nn.Linear(4, 1), make_regression(), s, "mse", listeners=[RunWriter(tmp_path), keep_epoch_1],
+            checkpoint_dir=tmp_path, checkpoint_every_s=0).run()
+    with open(tmp_path / "metrics.jsonl", "a", encoding="utf-8") as fh:
+        fh.write('{"kind": "step", "step": 25, "ep')  # the torn line of a killed writer
+    Trainer(nn.Linear(4, 1), make_regression(), s, "mse", listeners=[RunWriter(tmp_path)],
+            checkpoint_dir=tmp_path).run(resume_from=kept)
+    records = _lines(tmp_path / "metrics.jsonl")
+    assert [r["step"] for r in records if r["kind"] == "step"] == list(range(1, 25))
+    assert [r["epoch"] for r in records if r["kind"] == "epoch"] == [1, 2, 3]
+    assert [r["kind"] for r in records if r["kind"] not in ("step", "epoch")] == ["finished"]
+
+
+def test_truncating_keeps_records_up_to_the_checkpoint(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.jsonl"
+    steps = [json.dumps({"kind": "step", "step": n, "epoch": 1 + (n - 1) // 2}) for n in range(1, 7)]
+    epochs = [json.dumps({"kind": "epoch", "epoch": e}) for e in (1, 2, 3)]
+    stopped = json.dumps({"kind": "finished", "status": "stopped"})
+    lines = [*steps[:2], epochs[0], *steps[2:4], epochs[1], *steps[4:], epochs[2], stopped]
+    path.write_text("\n".join(lines) + "\n")
+    assert truncate_metrics(path, epoch=1, step=2) == 7
+    assert path.read_text() == "\n".join(lines[:3]) + "\n"  # cut in place: a prefix
+    assert truncate_metrics(path, epoch=1, step=2) == 0 and truncate_metrics(tmp_path / "none", 1, 2) == 0
+    # An older file that already holds a resumed run twice: what is kept is not a prefix.
+    path.write_text("\n".join([*lines[:3], *steps[:2], epochs[0], stopped, "not json"]) + "\n")
+    assert truncate_metrics(path, epoch=1, step=2) == 2
+    assert path.read_text() == "\n".join([*lines[:3], *steps[:2], epochs[0]]) + "\n"
 
 
 def test_the_engine_imports_no_qt() -> None:

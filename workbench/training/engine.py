@@ -55,6 +55,7 @@ from workbench.training.events import (
     FailedEvent,
     FinishedEvent,
     Listener,
+    ResumedEvent,
     StepEvent,
 )
 from workbench.training.loaders import Loaders, make_loaders

@@ -89,5 +89,21 @@ class FailedEvent:
         }
 
 
-Event = Union[StepEvent, EpochEvent, FinishedEvent, FailedEvent]
+@dataclass(frozen=True, slots=True)
+class ResumedEvent:
+    """The run continues from a checkpoint: before any step, after the state was restored.
+
+    Steps after `step` and epochs after `epoch` that a listener recorded earlier (the run was
+    killed after the checkpoint was written) will happen again; a log drops them (RunWriter).
+    """
+
+    epoch: int  # epochs the checkpoint had completed
+    step: int  # optimizer steps the checkpoint had completed
+    checkpoint: str  # the file it was read from
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "resumed", "epoch": self.epoch, "step": self.step, "checkpoint": self.checkpoint}
+
+
+Event = Union[StepEvent, EpochEvent, FinishedEvent, FailedEvent, ResumedEvent]
 Listener = Callable[[Event], None]

@@ -6,6 +6,11 @@ touching the disk at every step. With `flush_interval_s` it is also flushed when
 has passed since the last flush, so a follower of a distributed job (jobs.follow_metrics) sees
 step records while an epoch is still running. summary.json is written atomically when the run ends.
 Non-finite numbers are written as null: JSON has no NaN.
+
+A resumed run continues the same file. What was written after its checkpoint (a run killed, or
+stopped, after the checkpoint) happens again, so on the engine's ResumedEvent the writer first
+cuts the file back to the checkpoint (`truncate_metrics`): each step and each epoch is recorded
+once, as if the run had never been interrupted.
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ import time
 from pathlib import Path
 from typing import IO
 
-from workbench.files import finite_json, write_json_atomic
-from workbench.training.events import EpochEvent, Event, FailedEvent, FinishedEvent, StepEvent
+from workbench.files import finite_json, write_bytes_atomic, write_json_atomic
+from workbench.training.events import EpochEvent, Event, FailedEvent, FinishedEvent, ResumedEvent, StepEvent
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +48,53 @@ def step_line(event: StepEvent) -> str:
             f'"lr": {float(lr)!r}, "samples_per_s": {float(speed)!r}, "elapsed_s": {float(elapsed)!r}}}\n')
 
 
+def truncate_metrics(path: str | os.PathLike[str], epoch: int, step: int) -> int:
+    """Cut metrics.jsonl back to a checkpoint taken after `epoch` epochs and `step` steps.
+
+    Kept: step records up to `step`, epoch records up to `epoch`, and records of other kinds
+    except the run's end ("finished", "failed": the run goes on). Dropped: the rest, and any line
+    that is not a whole JSON record (the torn last line of a killed writer). When what is kept
+    is the start of the file, as it is after any interruption, the file is truncated in place;
+    otherwise it is rewritten atomically. Returns the number of lines dropped.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return 0
+    lines = raw.splitlines(keepends=True)
+    keep = [_kept(line, epoch, step) for line in lines]
+    dropped = keep.count(False)
+    if not dropped:
+        return 0
+    first_dropped = keep.index(False)
+    if not any(keep[first_dropped:]):
+        with open(path, "r+b") as fh:
+            fh.truncate(sum(len(line) for line in lines[:first_dropped]))
+    else:
+        write_bytes_atomic(path, b"".join(line for line, k in zip(lines, keep) if k))
+    log.info("%s: dropped %d record(s) written after the checkpoint (epoch %d, step %d)",
+             path, dropped, epoch, step)
+    return dropped
+
+
+def _kept(line: bytes, epoch: int, step: int) -> bool:
+    if not line.endswith(b"\n"):
+        return False  # torn: the writer was killed in the middle of it
+    try:
+        record = json.loads(line)
+    except (UnicodeDecodeError, ValueError):
+        return False
+    if not isinstance(record, dict):
+        return False
+    kind = record.get("kind")
+    if kind == "step":
+        return isinstance(record.get("step"), int) and record["step"] <= step
+    if kind == "epoch":
+        return isinstance(record.get("epoch"), int) and record["epoch"] <= epoch
+    return kind not in ("finished", "failed")
+
+
 class RunWriter:
     """Listener: `Trainer(..., listeners=[RunWriter(run_dir)])`."""
 
@@ -55,6 +107,10 @@ class RunWriter:
         self._flushed_at = 0.0
 
     def __call__(self, event: Event) -> None:
+        if isinstance(event, ResumedEvent):
+            self.close()
+            truncate_metrics(self.metrics_path, event.epoch, event.step)
+            return
         if self._file is None:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             # Append: a resumed run continues the same file.
