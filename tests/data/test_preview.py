@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 import pytest
 
 from workbench.data import DatasetSpec
-from workbench.data.image_codecs import encode_png
 from workbench.data.preview import IMAGES_PER_CLASS, PREVIEW_ROWS, TEXT_EXCERPT, preview_dataset
 from workbench.errors import DataError
 
@@ -93,7 +93,7 @@ def test_image_folder_samples_are_the_files_pixels(tmp_path: Path) -> None:
     for name, stack in images.items():
         (tmp_path / "pets" / name).mkdir(parents=True)
         for i, img in enumerate(stack):
-            (tmp_path / "pets" / name / f"{i:02d}.png").write_bytes(encode_png(img))
+            Image.fromarray(img).save(tmp_path / "pets" / name / f"{i:02d}.png")
     (tmp_path / "pets" / "empty").mkdir()  # the reader leaves it out, with a logged warning
     p = preview_dataset(DatasetSpec("images", "pets", val_fraction=0.2), tmp_path)
     assert (p.kind, p.input_shape, p.class_names) == ("images", (3, 6, 5), ["cat", "dog"])
@@ -104,6 +104,12 @@ def test_image_folder_samples_are_the_files_pixels(tmp_path: Path) -> None:
     originals = images["cat"].astype(int)
     assert any(np.abs(shown[0] - originals[i]).max() <= 1 for i in range(10))
     assert all(s.pixels.dtype == np.uint8 and s.pixels.shape == (6, 5, 3) for s in p.images)
+    assert p.augmented == []  # no augmentation declared
+    # With one: the two classes' first images, drawn 4 times each by the training transforms.
+    flipped = preview_dataset(DatasetSpec("images", "pets", {"transforms": [{"type": "horizontal_flip", "p": 1.0}]}), tmp_path)
+    assert [s.label for s in flipped.augmented] == ["cat"] * 4 + ["dog"] * 4
+    assert all(np.abs(s.pixels.astype(int) - flipped.images[0].pixels[:, ::-1].astype(int)).max() <= 1
+               for s in flipped.augmented[:4])
     assert any("'empty' has no images" in w for w in p.warnings)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +11,6 @@ import pytest
 import torch
 
 from workbench.data import DatasetSpec, list_readers, load_dataset
-from workbench.data.datasets import AugmentedImageDataset
-from workbench.data.image_codecs import PNG_SIGNATURE, decode_png, encode_bmp, encode_png
 from workbench.errors import DataError
 
 
@@ -129,6 +126,7 @@ def test_csv_id_column_refused_then_ignored(tmp_path: Path) -> None:
 
 
 # -------------------------------------------------------------------------------- images
+# Formats, layouts, transforms and bad image files: tests/data/test_images.py.
 
 @pytest.fixture(scope="module")
 def digit_images() -> tuple[np.ndarray, np.ndarray]:
@@ -140,147 +138,14 @@ def digit_images() -> tuple[np.ndarray, np.ndarray]:
     return images, labels[keep][:90]
 
 
-def _write_folder(root: Path, images: np.ndarray, labels: np.ndarray, fmt: str = "png") -> Path:
+def _write_folder(root: Path, images: np.ndarray, labels: np.ndarray) -> Path:
+    from PIL import Image
+
     for i, (img, lab) in enumerate(zip(images, labels)):
         folder = root / f"digit{lab}"
         folder.mkdir(parents=True, exist_ok=True)
-        data = encode_png(img) if fmt == "png" else encode_bmp(img)
-        (folder / f"{i:03d}.{fmt}").write_bytes(data)
+        Image.fromarray(img).save(folder / f"{i:03d}.png")
     return root
-
-
-@pytest.mark.parametrize("fmt", ["png", "bmp"])
-def test_image_folder_loads_digits(tmp_path: Path, digit_images, fmt: str) -> None:
-    images, labels = digit_images
-    root = _write_folder(tmp_path / "digits", images, labels, fmt)
-    (root / "notes.txt").write_text("not an image")
-    b = load("images", root)
-    assert b.class_names == ["digit0", "digit1", "digit2"]
-    assert b.input_shape == (1, 8, 8) and b.num_outputs == 3
-    assert b.train_size + b.val_size == len(images)
-    assert len(b.normalization["mean"]) == 1
-    # Undo the normalisation of the train set and compare with the source pixels.
-    x, y = b.train.tensors
-    restored = x * b.normalization["std"][0] + b.normalization["mean"][0]
-    by_content = {img.tobytes(): lab for img, lab in zip(images, labels)}
-    for xi, yi in zip(restored[:10], y[:10]):
-        pix = (xi[0].numpy() * 255).round().astype(np.uint8)
-        assert by_content[pix.tobytes()] == int(yi)
-
-
-def test_image_folder_options(tmp_path: Path, digit_images) -> None:
-    images, labels = digit_images
-    root = _write_folder(tmp_path / "d", images, labels)
-    b = load("images", root, size=[16, 12], channels=3, augment=True)
-    assert b.input_shape == (3, 16, 12) and len(b.normalization["mean"]) == 3
-    assert isinstance(b.train, AugmentedImageDataset)
-    assert not isinstance(b.val, AugmentedImageDataset)  # augmentation on train only
-    x, y = b.train[0]
-    assert x.shape == (3, 16, 12) and y.dtype == torch.int64
-    with pytest.raises(DataError, match="augment"):
-        load("images", root, augment="rotate")
-    with pytest.raises(DataError, match="channels"):
-        load("images", root, channels=2)
-
-
-def test_image_folder_rgb_and_mixed_sizes(tmp_path: Path) -> None:
-    rng = np.random.default_rng(0)
-    for cls in ("cat", "dog"):
-        (tmp_path / cls).mkdir()
-        for i in range(4):
-            (tmp_path / cls / f"{i}.png").write_bytes(
-                encode_png(rng.integers(0, 256, (10 + i, 9, 3), dtype=np.uint8)))
-    msg = error("images", tmp_path)
-    assert "differ in size" in msg and "size" in msg and "0.png" in msg
-    b = load("images", tmp_path, size=8)
-    assert b.input_shape == (3, 8, 8)
-
-
-def test_image_folder_bad_input(tmp_path: Path, digit_images) -> None:
-    empty = tmp_path / "empty"
-    (empty / "a").mkdir(parents=True)
-    (empty / "b").mkdir()
-    (empty / "b" / "readme.txt").write_text("x")
-    msg = error("images", empty)
-    assert "empty" in msg and "no images" in msg
-
-    flat = tmp_path / "flat"
-    flat.mkdir()
-    (flat / "x.png").write_bytes(encode_png(np.zeros((4, 4), np.uint8)))
-    assert "sub-folder" in error("images", flat)
-
-    images, labels = digit_images
-    root = _write_folder(tmp_path / "broken", images[:20], labels[:20])
-    (root / "digit1" / "zz_bad.png").write_bytes(PNG_SIGNATURE + b"garbage")
-    (root / "digit2" / "zz_trunc.png").write_bytes(encode_png(images[0])[:40])
-    msg = error("images", root)
-    assert "zz_bad.png" in msg and "on_error" in msg
-    b = load("images", root, on_error="skip")
-    assert b.train_size + b.val_size == 20
-    assert sorted(b.encoding["skipped"]) == [str(Path("digit1/zz_bad.png")),
-                                             str(Path("digit2/zz_trunc.png"))]
-    assert "not found" in error("images", tmp_path / "nowhere")
-    (tmp_path / "file.png").write_bytes(b"x")
-    assert "folder is expected" in error("images", tmp_path / "file.png")
-
-
-def test_jpeg_without_pillow_is_explained(tmp_path: Path, digit_images) -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("PIL") is not None:
-        pytest.skip("Pillow is installed: JPEG is decoded")
-    images, labels = digit_images
-    root = _write_folder(tmp_path / "j", images[:6], labels[:6])
-    (root / "digit0" / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 20)
-    msg = error("images", root)
-    assert "photo.jpg" in msg and "Pillow" in msg
-
-
-def _raw_png(samples: np.ndarray, depth: int, ctype: int, interlace: bool) -> bytes:
-    """A filter-0 PNG with any bit depth, optionally Adam7-interlaced (for decoder tests)."""
-    h, w = samples.shape[:2]
-    chans = samples.reshape(h, w, -1)
-
-    def rows(img: np.ndarray) -> bytes:
-        out = b""
-        for row in img:
-            flat = row.reshape(-1)
-            if depth == 16:
-                data = flat.astype(">u2").tobytes()
-            elif depth == 8:
-                data = flat.astype(np.uint8).tobytes()
-            else:
-                bits = ((flat[:, None] >> np.arange(depth - 1, -1, -1)) & 1).astype(np.uint8)
-                data = np.packbits(bits.reshape(-1)).tobytes()
-            out += b"\0" + data
-        return out
-
-    if interlace:
-        passes = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4),
-                  (1, 0, 2, 2), (0, 1, 1, 2))
-        body = b"".join(rows(chans[y0::dy, x0::dx]) for x0, y0, dx, dy in passes
-                        if chans[y0::dy, x0::dx].size)
-    else:
-        body = rows(chans)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    ihdr = struct.pack(">IIBBBBB", w, h, depth, ctype, 0, 0, int(interlace))
-    return PNG_SIGNATURE + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(body)) + chunk(b"IEND", b"")
-
-
-@pytest.mark.parametrize("interlace", [False, True])
-def test_png_decoder_depths_and_interlace(interlace: bool) -> None:
-    rng = np.random.default_rng(2)
-    gray = rng.integers(0, 256, (11, 13), dtype=np.uint8)
-    assert np.array_equal(decode_png(_raw_png(gray, 8, 0, interlace))[:, :, 0], gray)
-    rgb16 = rng.integers(0, 65536, (9, 7, 3)).astype(np.uint16)
-    assert np.array_equal(decode_png(_raw_png(rgb16, 16, 2, interlace)), (rgb16 >> 8).astype(np.uint8))
-    for depth in (1, 2, 4):
-        low = rng.integers(0, 1 << depth, (6, 10), dtype=np.uint8)
-        expected = (low.astype(int) * 255 // ((1 << depth) - 1)).astype(np.uint8)
-        assert np.array_equal(decode_png(_raw_png(low, depth, 0, interlace))[:, :, 0], expected)
 
 
 # ---------------------------------------------------------------------------------- arrays

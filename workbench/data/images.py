@@ -1,162 +1,316 @@
-"""Image folders: one sub-folder per class, PNG / BMP (and JPEG with Pillow) inside.
+"""Image data: a list of files and labels in memory, each image read and decoded when it is used.
 
-Every image is decoded to (C, H, W) floats in [0, 1], brought to one size and channel count,
-then standardised per channel with statistics of the train split. Augmentation (random flip
-and shift) applies to the train split only.
+The reader lists the images (`image_layouts`), checks every file's header (size, colour; a few
+tens of microseconds each, with progress and an ETA), splits, measures the normalisation on a
+sample of the training split, and hands the engine two lazy datasets: each item is read,
+decoded (`image_decode`) and transformed (`transforms`) in the DataLoader's workers. A small set
+(decoded size under `CACHE_LIMIT_BYTES`) is decoded once and kept in memory instead; the log says
+which path was taken and why.
+
+Options (project file `dataset.options`, all optional):
+    size: [H, W]          resize every image first (the CLI's --image-size)
+    channels: 1 | 3       gray or RGB (default: gray when every image is)
+    transforms: [...]     augmentation and preprocessing entries (see workbench.data.transforms)
+    on_error: error|skip  an unreadable image stops the load (default) or is left out and counted
+    cache: auto|true|false keep decoded images in memory (auto: under CACHE_LIMIT_BYTES)
+    augment: true | ["flip", "shift"]   older projects' augmentation, read as transforms
 """
 
 from __future__ import annotations
 
 import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+from torch.utils.data import Dataset
 
-from workbench.data.assemble import assemble
 from workbench.data.bundle import DataBundle, DatasetSpec
-from workbench.data.image_codecs import ImageDecodeError, decode_image
+from workbench.data.image_decode import ImageDecodeError, ImageHeader, decode_file, read_header
+from workbench.data.image_layouts import ImageIndex, index_images
 from workbench.data.options import Options
+from workbench.data.progress import Tracker
+from workbench.data.splits import split_indices
+from workbench.data.transforms import (
+    TransformEntry,
+    build_pipeline,
+    given_normalization,
+    measured_stats,
+    parse_transforms,
+    preprocessing_record,
+)
 from workbench.errors import DataError
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg")
-AUGMENTATIONS = ("flip", "shift")
+CACHE_LIMIT_BYTES = 256 * 1024**2  # decoded pixels kept in memory below this
+STATS_SAMPLE = 512  # training images the normalisation is measured on
+# Older projects' `augment` option, as transform entries.
+LEGACY_AUGMENT = {"flip": {"type": "horizontal_flip"}, "shift": {"type": "translate", "fraction": 0.1}}
 
 
-def _augment_option(value: object, where: str) -> tuple[bool, bool]:
-    """`augment`: true (flip and shift), false, or a list such as ["shift"]."""
-    if value is None or value is False:
-        return False, False
-    if value is True:
-        return True, True
-    if isinstance(value, str):
-        value = [value]
-    if isinstance(value, (list, tuple)) and all(v in AUGMENTATIONS for v in value):
-        return "flip" in value, "shift" in value
-    raise DataError(f"{where}: option 'augment' must be true, false or a list of "
-                    f"{list(AUGMENTATIONS)}, got {value!r}")
+class ImageFileDataset(Dataset):
+    """Images read from files (or from a cache of decoded images) and transformed per item.
+
+    With `skip_unreadable`, a file that fails to decode here (its header was fine when the
+    folder was checked, e.g. a truncated JPEG) is replaced by the next readable one and logged,
+    so a run keeps its batch shapes.
+    """
+
+    def __init__(self, files: Sequence[Path], labels: np.ndarray, channels: int,
+                 pipeline: Callable[[torch.Tensor], torch.Tensor], resize: tuple[int, int] | None,
+                 cache: list[torch.Tensor] | None = None, skip_unreadable: bool = False,
+                 augments: bool = False) -> None:
+        self.files = [str(f) for f in files]  # str: cheaper to share with worker processes
+        self.labels = torch.from_numpy(np.ascontiguousarray(labels, dtype=np.int64))
+        self.channels = channels
+        self.pipeline = pipeline
+        self.resize = resize
+        self.cache = cache
+        self.skip_unreadable = skip_unreadable
+        self.augments = augments  # the pipeline draws random augmentations
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def decoded(self, index: int) -> torch.Tensor:
+        """The image as decoded (and brought to `size`), before any transform."""
+        if self.cache is not None:
+            return self.cache[index]
+        return _decode_resized(Path(self.files[index]), self.channels, self.resize)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        for attempt in range(len(self.files)):
+            i = (index + attempt) % len(self.files)
+            try:
+                return self.pipeline(self.decoded(i)), self.labels[i]
+            except ImageDecodeError as exc:
+                if not self.skip_unreadable:
+                    raise DataError(f"cannot read image {self.files[i]}: {exc}; fix or remove it, or set "
+                                    "the dataset option on_error to 'skip'") from None
+                log.warning("skipped unreadable image %s: %s", self.files[i], exc)
+        raise DataError("none of the images could be read")
 
 
-def _class_folders(folder: Path) -> list[tuple[str, list[Path]]]:
-    subdirs = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if not subdirs:
-        loose = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES]
-        hint = f" ({len(loose)} images lie directly in it)" if loose else ""
-        raise DataError(
-            f"image folder {folder} has no class sub-folders{hint}; put the images of each "
-            f"class in a sub-folder named after the class (e.g. cats/, dogs/)"
-        )
-    classes = []
-    for sub in subdirs:
-        files = sorted(p for p in sub.rglob("*")
-                       if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-                       and not p.name.startswith("."))
-        if files:
-            classes.append((sub.name, files))
-        else:
-            log.warning("image folder %s: class folder '%s' has no images; left out", folder, sub.name)
-    if not classes:
-        raise DataError(
-            f"image folder {folder} contains no images (looked for {', '.join(IMAGE_SUFFIXES)} "
-            f"files in its sub-folders {', '.join(p.name for p in subdirs[:5])})"
-        )
-    if len(classes) < 2:
-        raise DataError(
-            f"image folder {folder}: only class '{classes[0][0]}' has images; a classifier "
-            f"needs at least two class sub-folders with images"
-        )
-    return classes
+def _decode_resized(path: Path, channels: int, resize: tuple[int, int] | None) -> torch.Tensor:
+    image = decode_file(path, channels)
+    if resize is not None and tuple(image.shape[1:]) != tuple(resize):
+        from torchvision.transforms.v2.functional import resize as resize_image
+
+        image = resize_image(image, list(resize), antialias=True)
+    return image
 
 
-def _read(path: Path) -> np.ndarray:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImageDecodeError(exc.strerror or str(exc)) from exc
-    if not data:
-        raise ImageDecodeError("the file is empty")
-    return decode_image(data)
+@dataclass(frozen=True)
+class ImageOptions:
+    size: tuple[int, int] | None
+    channels: int | None
+    transforms: list[TransformEntry]
+    on_error: str
+    cache: str  # "auto", "true", "false"
 
 
-def _to_channels(img: np.ndarray, channels: int) -> np.ndarray:
-    """(H, W, C) uint8 with optional alpha -> (channels, H, W) float32 in [0, 1]."""
-    color = img[:, :, :3] if img.shape[2] >= 3 else img[:, :, :1]  # alpha dropped
-    x = color.astype(np.float32) / 255.0
-    if channels == 1 and x.shape[2] == 3:
-        x = x @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601 luma
-        x = x[:, :, None]
-    elif channels == 3 and x.shape[2] == 1:
-        x = np.repeat(x, 3, axis=2)
-    return np.ascontiguousarray(x.transpose(2, 0, 1))
-
-
-def load_image_folder(spec: DatasetSpec, folder: Path, base_dir: Path | None = None) -> DataBundle:
-    where = f"image folder {folder}"
+def read_options(spec: DatasetSpec, where: str) -> ImageOptions:
+    """The image reader's options, checked, with older projects' `augment` read as transforms."""
     opts = Options(spec.options, where)
     size = opts.int_pair("size")
     channels = opts.raw("channels")
-    if channels is not None and channels not in (1, 3):
+    if channels is not None and (isinstance(channels, bool) or channels not in (1, 3)):
         raise DataError(f"{where}: option 'channels' must be 1 (gray) or 3 (RGB), got {channels!r}")
-    augment = _augment_option(opts.raw("augment"), where)
+    transforms = parse_transforms(opts.raw("transforms"), where)
+    augment = opts.raw("augment")
+    if augment not in (None, False):
+        names = ["flip", "shift"] if augment is True else [augment] if isinstance(augment, str) else augment
+        if not isinstance(names, (list, tuple)) or not all(n in LEGACY_AUGMENT for n in names):
+            raise DataError(f"{where}: option 'augment' must be true, false or a list of "
+                            f"{list(LEGACY_AUGMENT)}, got {augment!r}")
+        transforms = parse_transforms([LEGACY_AUGMENT[n] for n in names], where) + transforms
     on_error = opts.choice("on_error", "error", ("error", "skip"))
+    cache = opts.raw("cache")
+    if cache not in (None, "auto", True, False):
+        raise DataError(f"{where}: option 'cache' must be \"auto\", true or false, got {cache!r}")
     opts.finish()
+    return ImageOptions(size, channels, transforms, on_error,
+                        "auto" if cache in (None, "auto") else str(bool(cache)).lower())
 
-    classes = _class_folders(folder)
-    images: list[np.ndarray] = []
-    labels: list[int] = []
-    paths: list[Path] = []
+
+def check_headers(index: ImageIndex, on_error: str, where: str) -> tuple[list[int], list[ImageHeader], list[str]]:
+    """Every file's header: (kept positions, their headers, skipped files relative to the root)."""
+    kept: list[int] = []
+    headers: list[ImageHeader] = []
     skipped: list[str] = []
-    for label, (_, files) in enumerate(classes):
-        for path in files:
-            try:
-                img = _read(path)
-            except ImageDecodeError as exc:
-                if on_error == "skip":
-                    skipped.append(str(path.relative_to(folder)))
-                    log.warning("skipped unreadable image %s: %s", path, exc)
-                    continue
-                raise DataError(
-                    f"cannot read image {path}: {exc}; fix or remove it, or set option "
-                    f"on_error='skip' to leave unreadable images out"
-                ) from exc
-            images.append(img)
-            labels.append(label)
-            paths.append(path)
-    if not images:
+    tracker = Tracker("checking images", len(index.files))
+    for i, path in enumerate(index.files):
+        try:
+            headers.append(read_header(path))
+            kept.append(i)
+        except ImageDecodeError as exc:
+            if on_error != "skip":
+                raise DataError(f"cannot read image {path}: {exc}; fix or remove it, or set the dataset "
+                                f"option on_error to 'skip' to leave unreadable images out") from None
+            skipped.append(_relative(path, index.root))
+            log.warning("skipped unreadable image %s: %s", path, exc)
+        tracker.update(i + 1)
+    tracker.finish(len(index.files))
+    if not kept:
         raise DataError(f"{where}: none of the images could be read ({len(skipped)} skipped)")
+    return kept, headers, skipped
 
-    if channels is None:
-        channels = 1 if all(img.shape[2] <= 2 for img in images) else 3
-    if size is None:
-        sizes = {img.shape[:2] for img in images}
-        if len(sizes) > 1:
-            first = paths[0]
-            other = next(p for p, img in zip(paths, images) if img.shape[:2] != images[0].shape[:2])
-            raise DataError(
-                f"{where}: images differ in size ({first.name} is {images[0].shape[0]}x"
-                f"{images[0].shape[1]}, {other.name} is "
-                f"{images[paths.index(other)].shape[0]}x{images[paths.index(other)].shape[1]}); "
-                f"set option size: [height, width] to resize them all"
-            )
-        size = images[0].shape[:2]
 
-    x = np.empty((len(images), channels, size[0], size[1]), dtype=np.float32)
-    for i, img in enumerate(images):
-        arr = _to_channels(img, channels)
-        if arr.shape[1:] != tuple(size):
-            # antialias: shrinking a photo to 32x32 should average pixels, not alias them.
-            arr = F.interpolate(torch.from_numpy(arr)[None], size=tuple(size), mode="bilinear",
-                                align_corners=False, antialias=True)[0].numpy()
-        x[i] = arr
-    y = np.asarray(labels, dtype=np.int64)
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def load_image_folder(spec: DatasetSpec, folder: Path, base_dir: Path | None = None) -> DataBundle:
+    """An image classification set from a folder layout or a manifest (see image_layouts)."""
+    where = f"image data {folder}"
+    options = read_options(spec, where)
+    index = index_images(folder)
+    kept, headers, skipped = check_headers(index, options.on_error, where)
+    files = [index.files[i] for i in kept]
+    labels = np.asarray([index.labels[i] for i in kept], dtype=np.int64)
+    splits = [index.splits[i] for i in kept] if index.splits is not None else None
+    channels = options.channels or (1 if all(h.channels == 1 for h in headers) else 3)
+    _check_one_size(files, headers, options, where)
+    cache = None
+    if _should_cache(headers, channels, options, len(files)):
+        cache, readable = _decode_all(files, channels, options, index.root, skipped, where)
+        files = [files[i] for i in readable]
+        labels = labels[readable]
+        splits = [splits[i] for i in readable] if splits is not None else None
+
+    if splits is None:
+        train_idx, val_idx = split_indices(len(files), spec.val_fraction, spec.seed, where, stratify=labels)
+    else:
+        train_idx = np.asarray([i for i, s in enumerate(splits) if s == "train"], dtype=np.int64)
+        val_idx = np.asarray([i for i, s in enumerate(splits) if s == "val"], dtype=np.int64)
+    if len(train_idx) == 0:
+        raise DataError(f"{where}: no training images")
+
+    plain = build_pipeline(options.transforms, train=False, resize=None, mean=None, std=None)
+    probe = ImageFileDataset([files[0]], labels[:1], channels, plain, options.size,
+                             cache=cache[:1] if cache else None)
+    shape = tuple(probe[0][0].shape)
+    mean_std = given_normalization(options.transforms)
+    if mean_std is None:
+        mean_std = _measure(files, labels, train_idx, channels, options, cache, spec.seed)
+    mean, std = mean_std
+    if len(mean) != channels:
+        raise DataError(f"{where}: 'normalize' gives {len(mean)} mean value(s) but the images have "
+                        f"{channels} channel(s); give one value per channel")
+
+    def part(idx: np.ndarray, train: bool) -> ImageFileDataset:
+        pipeline = build_pipeline(options.transforms, train=train, resize=None, mean=mean, std=std)
+        return ImageFileDataset([files[i] for i in idx], labels[idx], channels, pipeline, options.size,
+                                cache=[cache[i] for i in idx] if cache is not None else None,
+                                skip_unreadable=options.on_error == "skip",
+                                augments=train and any(e.kind.augmentation for e in options.transforms))
+
+    # Augmentations keep the size (a random resized crop is a resize of the same size at
+    # validation), so `shape` holds for both parts.
+    train_set, val_set = part(train_idx, True), part(val_idx, False)
     note = f", {len(skipped)} unreadable skipped" if skipped else ""
-    return assemble(
-        x, y, spec=spec, where=where, task="classification",
-        class_names=[name for name, _ in classes], norm="channel", augment=augment,
-        description=(f"{folder.name}: {len(images)} images in {len(classes)} classes, "
-                     f"{channels}x{size[0]}x{size[1]}{note}"),
-        encoding={"skipped": skipped} if skipped else None,
+    how = ("decoded once and kept in memory" if cache is not None
+           else "read from disk per batch")
+    log.info("%s: %d images (%s, %s); %s", where, len(files), index.layout, _dims(shape), how)
+    preprocessing = preprocessing_record(options.transforms, options.size, channels, mean, std)
+    return DataBundle(
+        train=train_set,
+        val=val_set,
+        task="classification",
+        input_shape=shape,
+        input_dtype="float32",
+        num_outputs=len(index.class_names),
+        class_names=list(index.class_names),
+        normalization={"mean": list(mean), "std": list(std)},
+        description=(f"{folder.name}: {len(files)} images in {len(index.class_names)} classes "
+                     f"({index.layout}), {_dims(shape)}{note}; {how}"),
+        encoding={"skipped": skipped, "layout": index.layout, "preprocessing": preprocessing,
+                  "cached": cache is not None},
     )
+
+
+def _dims(shape: Sequence[int]) -> str:
+    return "×".join(str(d) for d in shape)
+
+
+def _check_one_size(files: list[Path], headers: list[ImageHeader], options: ImageOptions, where: str) -> None:
+    """Without a size option or a resizing transform, every image must have the same size."""
+    sizing = {"resize", "random_resized_crop", "center_crop"}
+    if options.size is not None or any(e.type in sizing for e in options.transforms):
+        return
+    first = headers[0]
+    for path, header in zip(files, headers):
+        if (header.height, header.width) != (first.height, first.width):
+            raise DataError(
+                f"{where}: images differ in size ({files[0].name} is {first.height}x{first.width}, "
+                f"{path.name} is {header.height}x{header.width}); set option size: [height, width] "
+                f"(--image-size H W) or add a resize transform"
+            )
+
+
+def _decoded_bytes(headers: list[ImageHeader], channels: int, options: ImageOptions) -> int:
+    if options.size is not None:
+        return len(headers) * channels * options.size[0] * options.size[1]
+    return sum(h.height * h.width for h in headers) * channels
+
+
+def _should_cache(headers: list[ImageHeader], channels: int, options: ImageOptions, n: int) -> bool:
+    if options.cache != "auto":
+        return options.cache == "true"
+    size = _decoded_bytes(headers, channels, options)
+    if size >= CACHE_LIMIT_BYTES:
+        log.info("%d images decode to %.0f MB, over the %.0f MB kept in memory: each is read from disk "
+                 "when a batch needs it", n, size / 1e6, CACHE_LIMIT_BYTES / 1e6)
+        return False
+    return True
+
+
+def _decode_all(files: list[Path], channels: int, options: ImageOptions, root: Path, skipped: list[str],
+                where: str) -> tuple[list[torch.Tensor], list[int]]:
+    """Every image decoded (and brought to `size`): (the images, the positions that could be read).
+
+    Unreadable files are added to `skipped` with on_error 'skip', and stop the load otherwise.
+    """
+    tracker = Tracker("decoding images", len(files))
+    cache: list[torch.Tensor] = []
+    readable: list[int] = []
+    for i, path in enumerate(files):
+        try:
+            cache.append(_decode_resized(path, channels, options.size))
+            readable.append(i)
+        except ImageDecodeError as exc:
+            if options.on_error != "skip":
+                raise DataError(f"cannot read image {path}: {exc}; fix or remove it, or set the dataset "
+                                f"option on_error to 'skip' to leave unreadable images out") from None
+            skipped.append(_relative(path, root))
+            log.warning("skipped unreadable image %s: %s", path, exc)
+        tracker.update(i + 1)
+    tracker.finish(len(files))
+    if not cache:
+        raise DataError(f"{where}: none of the images could be read ({len(skipped)} skipped)")
+    log.info("%s: %d images decoded to %.1f MB and kept in memory (under %.0f MB)", where, len(cache),
+             sum(t.numel() * t.element_size() for t in cache) / 1e6, CACHE_LIMIT_BYTES / 1e6)
+    return cache, readable
+
+
+def _measure(files: list[Path], labels: np.ndarray, train_idx: np.ndarray, channels: int,
+             options: ImageOptions, cache: list[torch.Tensor] | None, seed: int) -> tuple[list[float], list[float]]:
+    """Per-channel mean and std of up to STATS_SAMPLE training images, as validation sees them."""
+    chosen = sorted(random.Random(seed).sample(list(train_idx), min(STATS_SAMPLE, len(train_idx))))
+    plain = build_pipeline(options.transforms, train=False, resize=None, mean=None, std=None)
+    dataset = ImageFileDataset([files[i] for i in chosen], labels[chosen], channels, plain, options.size,
+                               cache=[cache[i] for i in chosen] if cache is not None else None,
+                               skip_unreadable=options.on_error == "skip")
+    tracker = Tracker("measuring the normalisation", len(dataset))
+    samples = []
+    for i in range(len(dataset)):
+        samples.append(dataset[i][0])
+        tracker.update(i + 1)
+    return measured_stats(samples)

@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 # data-source menu is filled while the window is built).
 _READERS: dict[str, tuple[str, str, str]] = {
     "csv": ("file", "CSV/TSV table: one row per sample, a target column", "workbench.data.tabular:load_csv"),
-    "images": ("folder", "Image folder with one sub-folder per class (PNG, BMP, JPEG)",
+    "images": ("folder", "Images: class sub-folders, train/ + val/ folders, or a path,label[,split] "
+               "manifest (JPEG, PNG, WebP, BMP, GIF, TIFF)",
                "workbench.data.images:load_image_folder"),
     "npz": ("file", "NumPy .npz with arrays X and y (optionally X_val, y_val), or a .npy",
             "workbench.data.arrays:load_npz"),
@@ -47,6 +48,11 @@ def _readers() -> dict[str, tuple[str, str, Callable[[DatasetSpec, Path, Path | 
 
 
 READER_NAMES = ("csv", "images", "npz", "textfile", "idx")
+
+
+def path_kind(source: str, kind: str) -> str:
+    """What a reader's path may be when it is resolved: the image reader also takes a manifest file."""
+    return "folder or manifest" if source == "images" else kind
 
 
 def list_builtin_datasets() -> list[dict[str, Any]]:
@@ -77,7 +83,7 @@ def load_dataset(spec: DatasetSpec, base_dir: Path | None = None) -> DataBundle:
         from workbench.data.paths import resolve_path
 
         kind, _, loader = _readers()[spec.source]
-        bundle = loader(spec, resolve_path(spec, base_dir, kind), base_dir)
+        bundle = loader(spec, resolve_path(spec, base_dir, path_kind(spec.source, kind)), base_dir)
     else:
         raise DataError(
             f"unknown data source {spec.source!r}; built-in datasets: {', '.join(BUILTINS)}; "

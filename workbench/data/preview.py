@@ -38,7 +38,8 @@ from torch.utils.data import Dataset, TensorDataset
 
 from workbench.data.bundle import DataBundle, DatasetSpec, Task
 from workbench.data.datasets import AugmentedImageDataset
-from workbench.data.loading import READER_NAMES, load_dataset
+from workbench.data.images import ImageFileDataset
+from workbench.data.loading import READER_NAMES, load_dataset, path_kind
 from workbench.data.paths import resolve_path
 from workbench.data.tabular import MISSING_TOKENS, Table, load_csv_table
 from workbench.data.text import CharWindowDataset, builtin_corpus_path
@@ -90,6 +91,8 @@ class DataPreview:
     target_column: str | None = None
     constant_columns: list[str] = field(default_factory=list)
     images: list[SampleImage] = field(default_factory=list)
+    # Image files: a few training images as the training transforms draw them (random each time).
+    augmented: list[SampleImage] = field(default_factory=list)
     text_excerpt: str = ""
     vocab_size: int = 0
     target_range: tuple[float, float] | None = None  # regression, in the data's own units
@@ -118,6 +121,9 @@ def preview_dataset(spec: DatasetSpec, base_dir: Path | None = None) -> DataPrev
 
     if kind == "table" and table is not None:
         _describe_table(preview, table, bundle)
+    elif kind == "images" and isinstance(bundle.train, ImageFileDataset):
+        preview.images = _sample_files(bundle.train, preview.class_names)
+        preview.augmented = _augmented(bundle.train, preview.class_names, bundle.normalization)
     elif kind == "images" and x_train is not None and y_train is not None:
         preview.images = _sample_images(x_train, y_train, preview.class_names, bundle.normalization)
     elif kind == "text":
@@ -142,7 +148,7 @@ def _load(spec: DatasetSpec, base_dir: Path | None) -> tuple[DataBundle, Table |
         return bundle, table, path
     bundle = load_dataset(spec, base_dir)
     if spec.source in READER_NAMES:
-        return bundle, None, resolve_path(spec, base_dir, "folder" if spec.source == "images" else "file")
+        return bundle, None, resolve_path(spec, base_dir, path_kind(spec.source, "file"))
     return bundle, None, builtin_corpus_path() if spec.source == "text" else None
 
 
@@ -198,6 +204,8 @@ def _tensors(dataset: Dataset) -> tuple[torch.Tensor | None, torch.Tensor | None
         return dataset.tensors[0], dataset.tensors[1]
     if isinstance(dataset, AugmentedImageDataset):
         return dataset.x, dataset.y
+    if isinstance(dataset, ImageFileDataset):
+        return None, dataset.labels  # pixels are read per image, only for the ones shown
     return None, None
 
 
@@ -276,12 +284,49 @@ def _sample_images(x_train: torch.Tensor, y_train: torch.Tensor, names: list[str
                    stats: dict[str, list[float]] | None) -> list[SampleImage]:
     """The first IMAGES_PER_CLASS training images of each class (file order: the split keeps it)."""
     labels = y_train.numpy()
-    picked = [np.flatnonzero(labels == k)[:IMAGES_PER_CLASS] for k in range(min(len(names), MAX_IMAGE_CLASSES))]
-    index = np.concatenate(picked) if picked else np.zeros(0, dtype=np.int64)
+    index = _first_per_class(labels, len(names))
     if not len(index):
         return []
     pixels = _to_pixels(_unstandardise(x_train[torch.from_numpy(index)].numpy().astype(np.float64), stats))
     return [SampleImage(names[int(labels[i])], img) for i, img in zip(index, pixels)]
+
+
+def _first_per_class(labels: np.ndarray, classes: int) -> np.ndarray:
+    picked = [np.flatnonzero(labels == k)[:IMAGES_PER_CLASS] for k in range(min(classes, MAX_IMAGE_CLASSES))]
+    return np.concatenate(picked) if picked else np.zeros(0, dtype=np.int64)
+
+
+def _sample_files(dataset: ImageFileDataset, names: list[str]) -> list[SampleImage]:
+    """The first IMAGES_PER_CLASS training images of each class, as decoded (and resized to `size`)."""
+    labels = dataset.labels.numpy()
+    out = []
+    for i in _first_per_class(labels, len(names)):
+        image = dataset.decoded(int(i))
+        scale = 65535.0 if image.dtype == torch.uint16 else 255.0
+        out.append(SampleImage(names[int(labels[i])], _to_pixels((image.double() / scale).numpy()[None])[0]))
+    return out
+
+
+AUGMENTED_IMAGES = 4  # training images drawn through the augmentations
+AUGMENTED_DRAWS = 4  # draws of each
+
+
+def _augmented(dataset: ImageFileDataset, names: list[str], stats: dict[str, list[float]] | None) -> list[SampleImage]:
+    """Each of the first AUGMENTED_IMAGES training images drawn AUGMENTED_DRAWS times by the
+    training pipeline (seeded, so the dialog shows the same draws on Reload); none without
+    augmentations."""
+    if not dataset.augments:
+        return []
+    labels = dataset.labels.numpy()
+    chosen = _first_per_class(labels, len(names))[::IMAGES_PER_CLASS][:AUGMENTED_IMAGES]
+    out = []
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        for i in chosen:
+            draws = torch.stack([dataset[int(i)][0] for _ in range(AUGMENTED_DRAWS)]).numpy().astype(np.float64)
+            pixels = _to_pixels(_unstandardise(draws, stats))
+            out += [SampleImage(names[int(labels[i])], img) for img in pixels]
+    return out
 
 
 def _describe_text(preview: DataPreview, bundle: DataBundle) -> None:
