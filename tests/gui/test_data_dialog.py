@@ -122,3 +122,21 @@ def test_preview_button_in_the_run_settings_opens_the_project_data(editor, qtbot
     with qtbot.waitSignal(dialog.preview_finished, timeout=TIMEOUT_MS):
         dialog.reload_button.click()
     assert dialog.summary.text().startswith("spirals") and dialog.class_table.rowCount() == 3
+
+
+def test_augmented_draws_are_shown_under_the_classes(preview, tmp_path: Path) -> None:  # noqa: ANN001
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for name in ("cat", "dog"):
+        (tmp_path / "pets" / name).mkdir(parents=True)
+        for i in range(6):
+            Image.fromarray(rng.integers(0, 256, (12, 12, 3), dtype=np.uint8)).save(tmp_path / "pets" / name / f"{i}.jpg")
+    plain = preview(DatasetSpec("images", "pets"), tmp_path)
+    assert len(plain.image_labels) == 9 and plain.augmented_labels == []  # 12 images, 3 held out
+    spec = DatasetSpec("images", "pets", {"transforms": [{"type": "random_resized_crop", "size": [10, 10]},
+                                                         {"type": "horizontal_flip"}]})
+    dialog = preview(spec, tmp_path)
+    assert len(dialog.augmented_labels) == 8  # the first image of each class, four draws each
+    assert all(label.pixmap().width() == label.pixmap().height() for label in dialog.augmented_labels)

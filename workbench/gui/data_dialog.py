@@ -454,7 +454,7 @@ class DataPreviewDialog(QDialog):
             self.sample_box.setTitle(self.tr("Training images by class") if shown == p.num_classes else
                                      self.tr("Training images of the first %1 of %2 classes").replace(
                                          "%1", str(shown)).replace("%2", str(p.num_classes)))
-            self._fill_images(p.images)
+            self._fill_images(p.images, p.augmented)
             self.sample_stack.setCurrentWidget(self.image_area)
         elif p.kind == "text":
             self.sample_box.setTitle(self.tr("Beginning of the text (%1 characters)").replace(
@@ -496,32 +496,50 @@ class DataPreviewDialog(QDialog):
         table.verticalHeader().setToolTip(self.tr("Line in the file") if p.kind == "table" else self.tr("Sample"))
         table.resizeColumnsToContents()
 
-    def _fill_images(self, images: list[SampleImage]) -> None:
+    def _fill_images(self, images: list[SampleImage], augmented: list[SampleImage]) -> None:
         grid_widget = QWidget()
         grid = QGridLayout(grid_widget)
         grid.setHorizontalSpacing(4)
         grid.setVerticalSpacing(4)
         self.image_labels = []
-        rows: dict[str, int] = {}  # class -> grid row
+        self.augmented_labels: list[QLabel] = []
+        next_row = self._image_rows(grid, images, 0, self.image_labels, lambda _i, sample: sample.label)
+        if augmented:
+            heading = QLabel(self.tr("As training draws them: four draws of each image through the "
+                                     "augmentations of the Data settings"))
+            heading.setWordWrap(True)
+            heading.setStyleSheet(f"color: {theme.colors().text_dim.name()}; margin-top: 8px;")
+            grid.addWidget(heading, next_row, 0, 1, -1)
+            draws = len(augmented) // max(1, len({s.label for s in augmented}))  # per source image
+            next_row = self._image_rows(grid, augmented, next_row + 1, self.augmented_labels,
+                                        lambda i, _sample: i // max(1, draws))
+        grid.setColumnStretch(grid.columnCount(), 1)
+        grid.setRowStretch(next_row, 1)
+        self.image_area.setWidget(grid_widget)
+
+    def _image_rows(self, grid: QGridLayout, images: list[SampleImage], first_row: int, labels: list[QLabel],
+                    key: Callable[[int, SampleImage], object]) -> int:
+        """One grid row per `key(index, sample)` (a class, or one augmented image), its class name
+        in column 0; returns the next free row."""
+        rows: dict[object, int] = {}
         filled: dict[int, int] = {}  # grid row -> images placed
-        for sample in images:
-            if sample.label not in rows:
-                rows[sample.label] = len(rows)
+        for i, sample in enumerate(images):
+            group = key(i, sample)
+            if group not in rows:
+                rows[group] = first_row + len(rows)
                 caption = QLabel(sample.label)
                 caption.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 font = QFont(caption.font())
                 font.setBold(True)
                 caption.setFont(font)
                 caption.setMaximumWidth(160)
-                grid.addWidget(caption, rows[sample.label], 0)
-            row = rows[sample.label]
+                grid.addWidget(caption, rows[group], 0)
+            row = rows[group]
             label = QLabel()
             label.setPixmap(pixmap_from_pixels(sample.pixels))
             label.setToolTip(self.tr("class %1 · %2×%3 pixels").replace("%1", sample.label).replace(
                 "%2", str(sample.pixels.shape[1])).replace("%3", str(sample.pixels.shape[0])))
             filled[row] = filled.get(row, 0) + 1
             grid.addWidget(label, row, filled[row])  # column 0 holds the class name
-            self.image_labels.append(label)
-        grid.setColumnStretch(grid.columnCount(), 1)
-        grid.setRowStretch(len(rows), 1)
-        self.image_area.setWidget(grid_widget)
+            labels.append(label)
+        return first_row + len(rows)
