@@ -73,6 +73,10 @@ CASES = {
     "checkpoint_of_another_network": ("mlp", _edit_checkpoints(model=nn.Linear(3, 3).state_dict()), "resume",
                                       ["last.pt holds the weights of another network: it has no 'fc1.weight'"]),
     "empty_rng_record": ("mlp", _edit_checkpoints(rng={}), "resume", ["last.pt: field 'rng.torch'"]),
+    "loader_state_of_another_size": ("mlp", _edit_checkpoints(loader_rng=torch.zeros(3, dtype=torch.uint8)), "resume",
+                                     ["last.pt: field 'loader_rng' must be a generator state"]),
+    "truncated_checkpoint": ("mlp", lambda run: (run / "checkpoints" / "last.pt").write_bytes(
+        (run / "checkpoints" / "last.pt").read_bytes()[:5000]), "resume", ["last.pt cannot be read: not a readable checkpoint"]),
     "epoch_that_is_text": ("mlp", _edit_checkpoints(epoch="abc"), "resume",
                            ["last.pt: field 'epoch' must be a whole number >= 0, got 'abc'"]),
     "epoch_a_million": ("mlp", _edit_checkpoints(epoch=1_000_000), "resume",

@@ -24,9 +24,11 @@ from __future__ import annotations
 import io
 import logging
 import os
+import random
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from workbench.errors import ProjectFileError, TrainingError
@@ -104,7 +106,10 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     try:
         state = torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
     except Exception as exc:  # corrupt, truncated, or holding objects we never write
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if mmap:  # mapping needs torch's zip format; read plainly, a foreign file says what it is
+            return load_checkpoint(path, map_location)
+        text = str(exc).strip()
+        first = text.splitlines()[0].split(". ")[0].rstrip(".") if text else type(exc).__name__  # torch's advice follows
         raise ProjectFileError(f"checkpoint {path} cannot be read: not a readable checkpoint ({first})") from None
     check_checkpoint(state, path)
     return state
@@ -164,28 +169,49 @@ def _problems(state: dict[str, Any]):
     if not isinstance(state["settings"], dict):
         yield "settings", "must be a record of training settings"
     loader = state["loader_rng"]
-    if not isinstance(loader, torch.Tensor) or loader.dtype != torch.uint8:
-        yield "loader_rng", "must be a generator state (a uint8 tensor)"
+    if not isinstance(loader, torch.Tensor) or loader.dtype != torch.uint8 or not _settable(loader):
+        yield "loader_rng", "must be a generator state (a uint8 tensor of the generator's size)"
     yield from _rng_problems(state["rng"])
+
+
+def _settable(generator_state: torch.Tensor) -> bool:
+    """Whether a CPU generator takes this state (its size is the generator's): tried on a new one."""
+    try:
+        torch.Generator().set_state(generator_state.cpu())
+    except (RuntimeError, TypeError, ValueError):
+        return False
+    return True
 
 
 def _rng_problems(rng: Any):
     if not isinstance(rng, dict):
         yield "rng", "must be a record of generator states"
         return
-    if not isinstance(rng.get("torch"), torch.Tensor) or rng["torch"].dtype != torch.uint8:
-        yield "rng.torch", "must be a generator state (a uint8 tensor)"
+    if not isinstance(rng.get("torch"), torch.Tensor) or rng["torch"].dtype != torch.uint8 \
+            or not _settable(rng["torch"]):
+        yield "rng.torch", "must be a generator state (a uint8 tensor of the generator's size)"
     py = rng.get("python")
     if not isinstance(py, dict) or not _is_int(py.get("version")) \
             or not isinstance(py.get("state"), list) or not all(_is_int(v) for v in py["state"]) \
             or not (py.get("gauss_next") is None or _is_number(py.get("gauss_next"))):
         yield "rng.python", "must be Python's random state (version, state, gauss_next)"
+    else:
+        try:
+            random.Random().setstate((py["version"], tuple(py["state"]), py["gauss_next"]))
+        except (ValueError, TypeError, OverflowError):
+            yield "rng.python", "is not a state Python's random module takes"
     np_state = rng.get("numpy")
     if not isinstance(np_state, dict) or not isinstance(np_state.get("name"), str) \
             or not isinstance(np_state.get("keys"), torch.Tensor) \
             or not all(_is_int(np_state.get(k)) for k in ("pos", "has_gauss")) \
             or not _is_number(np_state.get("cached")):
         yield "rng.numpy", "must be numpy's random state (name, keys, pos, has_gauss, cached)"
+    else:
+        try:
+            np.random.RandomState().set_state((np_state["name"], np_state["keys"].cpu().numpy().astype(np.uint32),
+                                               np_state["pos"], np_state["has_gauss"], np_state["cached"]))
+        except (ValueError, TypeError, OverflowError):
+            yield "rng.numpy", "is not a state numpy's generator takes"
     cuda = rng.get("cuda")
     if cuda is not None and (not isinstance(cuda, list) or not all(isinstance(t, torch.Tensor) for t in cuda)):
         yield "rng.cuda", "must be a list of generator states or null"
