@@ -54,6 +54,9 @@ class SettingSpec(ParamSpec):
     pattern: str = ""  # "text": a regular expression the whole value must match
     expects: str = ""  # words for what is accepted, where the generated ones would not say it
     example: str = ""  # a typical value, shown in an empty field
+    # An optional setting's None as the form shows it; a word other than "off" (e.g. "auto") is also
+    # accepted in a file and read as None.
+    none_means: str = "off"
     tasks: tuple[str, ...] = TASKS  # the data tasks the setting means something for
     applies_when: tuple[tuple[str, Allowed], ...] = ()  # (other field of the record, its values)
 
@@ -62,7 +65,9 @@ class SettingSpec(ParamSpec):
     def describe(self) -> str:
         """What the setting accepts, in words: `a number > 0`, `null or an integer >= 1`."""
         words = self.expects or self._words()
-        return f"null or {words}" if self.optional else words
+        if not self.optional:
+            return words
+        return f"null or {words}" if self.none_means == "off" else f'"{self.none_means}", null or {words}'
 
     def _words(self) -> str:
         if self.kind == "choice":
@@ -88,7 +93,7 @@ class SettingSpec(ParamSpec):
 
     def problem(self, value: Any) -> str | None:
         """What is wrong with `value` ("expected a number > 0, got "abc""), or None when it is fine."""
-        if value is None and self.optional:
+        if self.optional and (value is None or self._named_none(value)):
             return None
         if _accepts(self, value):
             return None
@@ -103,13 +108,16 @@ class SettingSpec(ParamSpec):
 
     def canonical(self, value: Any) -> Any:
         """An accepted value as the record keeps it (JSON has one number type; objects are copied)."""
-        if value is None:
+        if value is None or (self.optional and self._named_none(value)):
             return None
         if self.kind == "float":
             return float(value)
         if self.kind == "object":
             return dict(value)
         return value
+
+    def _named_none(self, value: Any) -> bool:
+        return self.none_means != "off" and value == self.none_means
 
     # ----- when it applies -------------------------------------------------------------------
 
@@ -141,12 +149,14 @@ def _declare(spec: SettingSpec, default_factory: Callable[[], Any] | None = None
 
 def integer(default: int | None, *, label: str, doc: str, group: str = "", minimum: int | None = None,
             maximum: int | None = None, below: int | None = None, optional: bool = False, step: int | None = None,
-            applies_when: tuple[tuple[str, Allowed], ...] = (), tasks: tuple[str, ...] = TASKS) -> Any:
-    """A whole-number setting; `below` is an open upper bound (`[0, 2**63)`)."""
+            none_means: str = "off", applies_when: tuple[tuple[str, Allowed], ...] = (),
+            tasks: tuple[str, ...] = TASKS) -> Any:
+    """A whole-number setting; `below` is an open upper bound (`[0, 2**63)`); an optional one's
+    None is shown (and may be written in a file) as `none_means`."""
     return _declare(SettingSpec(
         "", "int", default, doc, minimum=minimum, maximum=maximum if below is None else below,
         open_maximum=below is not None, optional=optional, label=label, group=group, step=step,
-        applies_when=applies_when, tasks=tasks))
+        none_means=none_means, applies_when=applies_when, tasks=tasks))
 
 
 def number(default: float | None, *, label: str, doc: str, group: str = "", minimum: float | None = None,

@@ -1,4 +1,4 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN" sourcelanguage="en">
 <context>
@@ -202,7 +202,7 @@
         <translation>警告</translation>
     </message>
     <message>
-        <source>Fix the data, then press Reload. The project's settings are unchanged.</source>
+        <source>Fix the data, then press Reload. The project&apos;s settings are unchanged.</source>
         <translation>修正数据后按“重新加载”。项目的设置没有改变。</translation>
     </message>
     <message>
@@ -310,6 +310,10 @@
         <translation>文件中的行号</translation>
     </message>
     <message>
+        <source>As training draws them: four draws of each image through the augmentations of the Data settings</source>
+        <translation>训练时的样子：每张图像经数据设置中的增强随机抽取四次</translation>
+    </message>
+    <message>
         <source>class %1 · %2×%3 pixels</source>
         <translation>类别 %1 · %2×%3 像素</translation>
     </message>
@@ -355,6 +359,329 @@
     <message>
         <source>Auto-layout</source>
         <translation>自动布局</translation>
+    </message>
+</context>
+<context>
+    <name>ExportDialog</name>
+    <message>
+        <source>Export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <source>Trained run</source>
+        <translation>已训练的运行</translation>
+    </message>
+    <message>
+        <source>Choose folder…</source>
+        <translation>选择文件夹…</translation>
+    </message>
+    <message>
+        <source>Formats</source>
+        <translation>格式</translation>
+    </message>
+    <message>
+        <source>ONNX (.onnx), checked with onnxruntime</source>
+        <translation>ONNX（.onnx），经 onnxruntime 校验</translation>
+    </message>
+    <message>
+        <source>PyTorch weights (.safetensors)</source>
+        <translation>PyTorch 权重（.safetensors）</translation>
+    </message>
+    <message>
+        <source>PyTorch program (.pt2, torch.export)</source>
+        <translation>PyTorch 程序（.pt2，torch.export）</translation>
+    </message>
+    <message>
+        <source>Python code (.py) that rebuilds the network</source>
+        <translation>重建网络的 Python 代码（.py）</translation>
+    </message>
+    <message>
+        <source>Compression</source>
+        <translation>压缩</translation>
+    </message>
+    <message>
+        <source>int8, dynamic</source>
+        <translation>int8，动态</translation>
+    </message>
+    <message>
+        <source>int8, static (calibrated)</source>
+        <translation>int8，静态（校准）</translation>
+    </message>
+    <message>
+        <source>fp16</source>
+        <translation>fp16</translation>
+    </message>
+    <message>
+        <source>int8 weights; activations are quantized at run time. About a quarter of the size.</source>
+        <translation>int8 权重；激活在运行时量化。大小约为原来的四分之一。</translation>
+    </message>
+    <message>
+        <source>int8 weights and activations, calibrated on training batches.</source>
+        <translation>int8 权重和激活，用训练批次校准。</translation>
+    </message>
+    <message>
+        <source>Half-precision weights and compute: half the size.</source>
+        <translation>半精度权重和计算：大小减半。</translation>
+    </message>
+    <message>
+        <source>Global magnitude pruning: this share of the Linear/Conv weights is set to zero.</source>
+        <translation>全局幅值剪枝：将此比例的 Linear/Conv 权重置零。</translation>
+    </message>
+    <message>
+        <source>Channel pruning: this share of each layer&apos;s channels is removed; the file gets smaller.</source>
+        <translation>通道剪枝：移除每层此比例的通道；文件随之变小。</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source> epochs</source>
+        <translation> 轮</translation>
+    </message>
+    <message>
+        <source>Training after pruning, to win back accuracy.</source>
+        <translation>剪枝后继续训练，以恢复准确率。</translation>
+    </message>
+    <message>
+        <source>Quantization</source>
+        <translation>量化</translation>
+    </message>
+    <message>
+        <source>Magnitude pruning</source>
+        <translation>幅值剪枝</translation>
+    </message>
+    <message>
+        <source>Channel pruning</source>
+        <translation>通道剪枝</translation>
+    </message>
+    <message>
+        <source>Fine-tune after pruning</source>
+        <translation>剪枝后微调</translation>
+    </message>
+    <message>
+        <source>Distillation: a smaller network that learns from this run</source>
+        <translation>蒸馏：一个向本次运行学习的更小网络</translation>
+    </message>
+    <message>
+        <source>The student is this network with every layer&apos;s width scaled by this factor (the output stays).</source>
+        <translation>学生网络即本网络，每层宽度按此系数缩放（输出层不变）。</translation>
+    </message>
+    <message>
+        <source>Compare with the student trained on labels alone</source>
+        <translation>与仅用标签训练的学生网络比较</translation>
+    </message>
+    <message>
+        <source>Train the student</source>
+        <translation>训练学生网络</translation>
+    </message>
+    <message>
+        <source>Runs in the training panel, with live curves; the student&apos;s run then appears in the list above, ready to export.</source>
+        <translation>在训练面板中运行并实时绘制曲线；完成后学生网络的运行会出现在上方列表中，可直接导出。</translation>
+    </message>
+    <message>
+        <source>Width</source>
+        <translation>宽度</translation>
+    </message>
+    <message>
+        <source>Output folder</source>
+        <translation>输出文件夹</translation>
+    </message>
+    <message>
+        <source>Folder for the files and report.md</source>
+        <translation>存放文件和 report.md 的文件夹</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Report</source>
+        <translation>报告</translation>
+    </message>
+    <message>
+        <source>★ recommended: the smallest file within one point of the original&apos;s accuracy (or 2% of its validation loss). ◆ best trade-off: no other variant is at least as small, as fast and as accurate while better in one of them.</source>
+        <translation>★ 推荐：准确率与原模型相差不超过 1 个百分点（或验证损失相差不超过 2%）的最小文件。◆ 最佳权衡：没有其他变体在大小、速度和准确率上都不差且至少一项更好。</translation>
+    </message>
+    <message>
+        <source>Open output folder</source>
+        <translation>打开输出文件夹</translation>
+    </message>
+    <message>
+        <source>Cancel export</source>
+        <translation>取消导出</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>关</translation>
+    </message>
+    <message>
+        <source>No runs in %1</source>
+        <translation>%1 中没有运行</translation>
+    </message>
+    <message>
+        <source>1 epoch</source>
+        <translation>1 轮</translation>
+    </message>
+    <message>
+        <source>%1 epochs</source>
+        <translation>%1 轮</translation>
+    </message>
+    <message>
+        <source>val acc %1</source>
+        <translation>验证准确率 %1</translation>
+    </message>
+    <message>
+        <source>val loss %1</source>
+        <translation>验证损失 %1</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>stopped early</source>
+        <translation>提前停止</translation>
+    </message>
+    <message>
+        <source>Choose a run folder</source>
+        <translation>选择运行文件夹</translation>
+    </message>
+    <message>
+        <source>Choose the output folder</source>
+        <translation>选择输出文件夹</translation>
+    </message>
+    <message>
+        <source>Quantization works on the ONNX file.</source>
+        <translation>量化作用于 ONNX 文件。</translation>
+    </message>
+    <message>
+        <source>The generated code loads its weights from the safetensors file.</source>
+        <translation>生成的代码从 safetensors 文件加载权重。</translation>
+    </message>
+    <message>
+        <source>Choose a trained run: train the project first (Run &gt; Train), or choose a run folder.</source>
+        <translation>请选择一个已训练的运行：先训练项目（运行 &gt; 训练），或选择一个运行文件夹。</translation>
+    </message>
+    <message>
+        <source>Choose at least one format.</source>
+        <translation>请至少选择一种格式。</translation>
+    </message>
+    <message>
+        <source>Choose an output folder.</source>
+        <translation>请选择输出文件夹。</translation>
+    </message>
+    <message>
+        <source>%1 is a file — choose a folder for the export.</source>
+        <translation>%1 是一个文件——请为导出选择一个文件夹。</translation>
+    </message>
+    <message>
+        <source>The output folder is not empty: files with the same names are replaced.</source>
+        <translation>输出文件夹不为空：同名文件将被替换。</translation>
+    </message>
+    <message>
+        <source>The training panel did not start the distillation; its status line says why.</source>
+        <translation>训练面板未能开始蒸馏，原因见其状态栏。</translation>
+    </message>
+    <message>
+        <source>Loading the run…</source>
+        <translation>正在加载运行…</translation>
+    </message>
+    <message>
+        <source>The export stopped without a result.</source>
+        <translation>导出已结束，但没有结果。</translation>
+    </message>
+    <message>
+        <source>Cancelling… (at the end of the current step)</source>
+        <translation>正在取消…（当前步骤结束时）</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>Exported %1 variant(s) to %2 (report.md has the details).</source>
+        <translation>已将 %1 个变体导出到 %2（详见 report.md）。</translation>
+    </message>
+    <message>
+        <source>Files: %1</source>
+        <translation>文件：%1</translation>
+    </message>
+    <message>
+        <source>variant</source>
+        <translation>变体</translation>
+    </message>
+    <message>
+        <source>size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>params</source>
+        <translation>参数</translation>
+    </message>
+    <message>
+        <source>non-zero</source>
+        <translation>非零</translation>
+    </message>
+    <message>
+        <source>val acc</source>
+        <translation>验证准确率</translation>
+    </message>
+    <message>
+        <source>val loss</source>
+        <translation>验证损失</translation>
+    </message>
+    <message>
+        <source>ORT ms b1</source>
+        <translation>ORT 毫秒 b1</translation>
+    </message>
+    <message>
+        <source>ORT ms b64</source>
+        <translation>ORT 毫秒 b64</translation>
+    </message>
+    <message>
+        <source>PyTorch ms b1 / b64</source>
+        <translation>PyTorch 毫秒 b1 / b64</translation>
+    </message>
+    <message>
+        <source>max abs diff</source>
+        <translation>最大绝对差</translation>
+    </message>
+    <message>
+        <source>Size of the deployable file (ONNX if written)</source>
+        <translation>可部署文件的大小（若已导出则为 ONNX）</translation>
+    </message>
+    <message>
+        <source>Parameters that are not zero (magnitude pruning zeroes weights)</source>
+        <translation>非零参数（幅值剪枝会将权重置零）</translation>
+    </message>
+    <message>
+        <source>onnxruntime latency on this CPU, batch of 1 (median, milliseconds)</source>
+        <translation>本机 CPU 上的 onnxruntime 延迟，批大小 1（中位数，毫秒）</translation>
+    </message>
+    <message>
+        <source>onnxruntime latency on this CPU, batch of 64 (median, milliseconds)</source>
+        <translation>本机 CPU 上的 onnxruntime 延迟，批大小 64（中位数，毫秒）</translation>
+    </message>
+    <message>
+        <source>PyTorch latency of the original model, batch 1 / 64 (milliseconds)</source>
+        <translation>原模型的 PyTorch 延迟，批大小 1 / 64（毫秒）</translation>
+    </message>
+    <message>
+        <source>Largest difference from the original PyTorch model&apos;s outputs</source>
+        <translation>与原 PyTorch 模型输出的最大差值</translation>
+    </message>
+    <message>
+        <source>Cannot open %1 here — open it in your file manager.</source>
+        <translation>无法在此打开 %1——请在文件管理器中打开。</translation>
     </message>
 </context>
 <context>
@@ -1239,12 +1566,16 @@ then drag from an output port to an input port to connect them.</source>
         <translation>验证损失连续这么多轮没有降低就停止。关 = 从不</translation>
     </message>
     <message>
+        <source>auto</source>
+        <translation>自动</translation>
+    </message>
+    <message>
         <source>Loader workers</source>
         <translation>加载进程数</translation>
     </message>
     <message>
-        <source>Processes preparing batches; 0 loads them in the training thread</source>
-        <translation>准备批数据的进程数；0 表示在训练线程中加载</translation>
+        <source>Processes preparing batches; 0 loads them in the training thread; auto picks a number from the cores, the device and the data</source>
+        <translation>准备批次的进程数；0 表示在训练线程中加载；自动则根据核心数、设备和数据选择</translation>
     </message>
     <message>
         <source>Device</source>
@@ -1267,16 +1598,16 @@ then drag from an output port to an input port to connect them.</source>
         <translation>文件</translation>
     </message>
     <message>
-        <source>off</source>
-        <translation>关</translation>
-    </message>
-    <message>
         <source>List the devices again with their free memory now</source>
         <translation>重新列出设备及其当前可用内存</translation>
     </message>
     <message>
         <source>Choose the file or folder</source>
         <translation>选择文件或文件夹</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>关</translation>
     </message>
     <message>
         <source>%1 must be JSON, like %2: %3</source>
@@ -1511,301 +1842,6 @@ then drag from an output port to an input port to connect them.</source>
     </message>
 </context>
 <context>
-    <name>ExportDialog</name>
-    <message>
-        <source>Export</source>
-        <translation>导出</translation>
-    </message>
-    <message>
-        <source>Trained run</source>
-        <translation>已训练的运行</translation>
-    </message>
-    <message>
-        <source>Choose folder…</source>
-        <translation>选择文件夹…</translation>
-    </message>
-    <message>
-        <source>Formats</source>
-        <translation>格式</translation>
-    </message>
-    <message>
-        <source>ONNX (.onnx), checked with onnxruntime</source>
-        <translation>ONNX（.onnx），经 onnxruntime 校验</translation>
-    </message>
-    <message>
-        <source>PyTorch weights (.safetensors)</source>
-        <translation>PyTorch 权重（.safetensors）</translation>
-    </message>
-    <message>
-        <source>PyTorch program (.pt2, torch.export)</source>
-        <translation>PyTorch 程序（.pt2，torch.export）</translation>
-    </message>
-    <message>
-        <source>Python code (.py) that rebuilds the network</source>
-        <translation>重建网络的 Python 代码（.py）</translation>
-    </message>
-    <message>
-        <source>Compression</source>
-        <translation>压缩</translation>
-    </message>
-    <message>
-        <source>int8, dynamic</source>
-        <translation>int8，动态</translation>
-    </message>
-    <message>
-        <source>int8, static (calibrated)</source>
-        <translation>int8，静态（校准）</translation>
-    </message>
-    <message>
-        <source>fp16</source>
-        <translation>fp16</translation>
-    </message>
-    <message>
-        <source>int8 weights; activations are quantized at run time. About a quarter of the size.</source>
-        <translation>int8 权重；激活在运行时量化。大小约为原来的四分之一。</translation>
-    </message>
-    <message>
-        <source>int8 weights and activations, calibrated on training batches.</source>
-        <translation>int8 权重和激活，用训练批次校准。</translation>
-    </message>
-    <message>
-        <source>Half-precision weights and compute: half the size.</source>
-        <translation>半精度权重和计算：大小减半。</translation>
-    </message>
-    <message>
-        <source>Global magnitude pruning: this share of the Linear/Conv weights is set to zero.</source>
-        <translation>全局幅值剪枝：将此比例的 Linear/Conv 权重置零。</translation>
-    </message>
-    <message>
-        <source>Channel pruning: this share of each layer&apos;s channels is removed; the file gets smaller.</source>
-        <translation>通道剪枝：移除每层此比例的通道；文件随之变小。</translation>
-    </message>
-    <message>
-        <source>none</source>
-        <translation>无</translation>
-    </message>
-    <message>
-        <source> epochs</source>
-        <translation> 轮</translation>
-    </message>
-    <message>
-        <source>Training after pruning, to win back accuracy.</source>
-        <translation>剪枝后继续训练，以恢复准确率。</translation>
-    </message>
-    <message>
-        <source>Quantization</source>
-        <translation>量化</translation>
-    </message>
-    <message>
-        <source>Magnitude pruning</source>
-        <translation>幅值剪枝</translation>
-    </message>
-    <message>
-        <source>Channel pruning</source>
-        <translation>通道剪枝</translation>
-    </message>
-    <message>
-        <source>Fine-tune after pruning</source>
-        <translation>剪枝后微调</translation>
-    </message>
-    <message>
-        <source>Output folder</source>
-        <translation>输出文件夹</translation>
-    </message>
-    <message>
-        <source>Folder for the files and report.md</source>
-        <translation>存放文件和 report.md 的文件夹</translation>
-    </message>
-    <message>
-        <source>Browse…</source>
-        <translation>浏览…</translation>
-    </message>
-    <message>
-        <source>Report</source>
-        <translation>报告</translation>
-    </message>
-    <message>
-        <source>★ recommended: the smallest file within one point of the original&apos;s accuracy (or 2% of its validation loss). ◆ best trade-off: no other variant is at least as small, as fast and as accurate while better in one of them.</source>
-        <translation>★ 推荐：准确率与原模型相差不超过 1 个百分点（或验证损失相差不超过 2%）的最小文件。◆ 最佳权衡：没有其他变体在大小、速度和准确率上都不差且至少一项更好。</translation>
-    </message>
-    <message>
-        <source>Open output folder</source>
-        <translation>打开输出文件夹</translation>
-    </message>
-    <message>
-        <source>Cancel export</source>
-        <translation>取消导出</translation>
-    </message>
-    <message>
-        <source>Close</source>
-        <translation>关闭</translation>
-    </message>
-    <message>
-        <source>off</source>
-        <translation>关</translation>
-    </message>
-    <message>
-        <source>No runs in %1</source>
-        <translation>%1 中没有运行</translation>
-    </message>
-    <message>
-        <source>1 epoch</source>
-        <translation>1 轮</translation>
-    </message>
-    <message>
-        <source>%1 epochs</source>
-        <translation>%1 轮</translation>
-    </message>
-    <message>
-        <source>val acc %1</source>
-        <translation>验证准确率 %1</translation>
-    </message>
-    <message>
-        <source>val loss %1</source>
-        <translation>验证损失 %1</translation>
-    </message>
-    <message>
-        <source>stopped</source>
-        <translation>已停止</translation>
-    </message>
-    <message>
-        <source>failed</source>
-        <translation>失败</translation>
-    </message>
-    <message>
-        <source>stopped early</source>
-        <translation>提前停止</translation>
-    </message>
-    <message>
-        <source>Choose a run folder</source>
-        <translation>选择运行文件夹</translation>
-    </message>
-    <message>
-        <source>Choose the output folder</source>
-        <translation>选择输出文件夹</translation>
-    </message>
-    <message>
-        <source>Quantization works on the ONNX file.</source>
-        <translation>量化作用于 ONNX 文件。</translation>
-    </message>
-    <message>
-        <source>The generated code loads its weights from the safetensors file.</source>
-        <translation>生成的代码从 safetensors 文件加载权重。</translation>
-    </message>
-    <message>
-        <source>Choose a trained run: train the project first (Run &gt; Train), or choose a run folder.</source>
-        <translation>请选择一个已训练的运行：先训练项目（运行 &gt; 训练），或选择一个运行文件夹。</translation>
-    </message>
-    <message>
-        <source>Choose at least one format.</source>
-        <translation>请至少选择一种格式。</translation>
-    </message>
-    <message>
-        <source>Choose an output folder.</source>
-        <translation>请选择输出文件夹。</translation>
-    </message>
-    <message>
-        <source>%1 is a file — choose a folder for the export.</source>
-        <translation>%1 是一个文件——请为导出选择一个文件夹。</translation>
-    </message>
-    <message>
-        <source>The output folder is not empty: files with the same names are replaced.</source>
-        <translation>输出文件夹不为空：同名文件将被替换。</translation>
-    </message>
-    <message>
-        <source>Loading the run…</source>
-        <translation>正在加载运行…</translation>
-    </message>
-    <message>
-        <source>The export stopped without a result.</source>
-        <translation>导出已结束，但没有结果。</translation>
-    </message>
-    <message>
-        <source>Cancelling… (at the end of the current step)</source>
-        <translation>正在取消…（当前步骤结束时）</translation>
-    </message>
-    <message>
-        <source>Done</source>
-        <translation>完成</translation>
-    </message>
-    <message>
-        <source>Exported %1 variant(s) to %2 (report.md has the details).</source>
-        <translation>已将 %1 个变体导出到 %2（详见 report.md）。</translation>
-    </message>
-    <message>
-        <source>Files: %1</source>
-        <translation>文件：%1</translation>
-    </message>
-    <message>
-        <source>variant</source>
-        <translation>变体</translation>
-    </message>
-    <message>
-        <source>size</source>
-        <translation>大小</translation>
-    </message>
-    <message>
-        <source>params</source>
-        <translation>参数</translation>
-    </message>
-    <message>
-        <source>non-zero</source>
-        <translation>非零</translation>
-    </message>
-    <message>
-        <source>val acc</source>
-        <translation>验证准确率</translation>
-    </message>
-    <message>
-        <source>val loss</source>
-        <translation>验证损失</translation>
-    </message>
-    <message>
-        <source>ORT ms b1</source>
-        <translation>ORT 毫秒 b1</translation>
-    </message>
-    <message>
-        <source>ORT ms b64</source>
-        <translation>ORT 毫秒 b64</translation>
-    </message>
-    <message>
-        <source>PyTorch ms b1 / b64</source>
-        <translation>PyTorch 毫秒 b1 / b64</translation>
-    </message>
-    <message>
-        <source>max abs diff</source>
-        <translation>最大绝对差</translation>
-    </message>
-    <message>
-        <source>Size of the deployable file (ONNX if written)</source>
-        <translation>可部署文件的大小（若已导出则为 ONNX）</translation>
-    </message>
-    <message>
-        <source>Parameters that are not zero (magnitude pruning zeroes weights)</source>
-        <translation>非零参数（幅值剪枝会将权重置零）</translation>
-    </message>
-    <message>
-        <source>onnxruntime latency on this CPU, batch of 1 (median, milliseconds)</source>
-        <translation>本机 CPU 上的 onnxruntime 延迟，批大小 1（中位数，毫秒）</translation>
-    </message>
-    <message>
-        <source>onnxruntime latency on this CPU, batch of 64 (median, milliseconds)</source>
-        <translation>本机 CPU 上的 onnxruntime 延迟，批大小 64（中位数，毫秒）</translation>
-    </message>
-    <message>
-        <source>PyTorch latency of the original model, batch 1 / 64 (milliseconds)</source>
-        <translation>原模型的 PyTorch 延迟，批大小 1 / 64（毫秒）</translation>
-    </message>
-    <message>
-        <source>Largest difference from the original PyTorch model&apos;s outputs</source>
-        <translation>与原 PyTorch 模型输出的最大差值</translation>
-    </message>
-    <message>
-        <source>Cannot open %1 here — open it in your file manager.</source>
-        <translation>无法在此打开 %1——请在文件管理器中打开。</translation>
-    </message>
-</context>
-<context>
     <name>TrainingPanel</name>
     <message>
         <source>Training: the network and these settings are read-only until the run ends.</source>
@@ -1826,6 +1862,10 @@ then drag from an output port to an input port to connect them.</source>
     <message>
         <source>Train anyway?</source>
         <translation>仍要训练吗？</translation>
+    </message>
+    <message>
+        <source>Cannot distil %1: %2</source>
+        <translation>无法蒸馏 %1：%2</translation>
     </message>
     <message>
         <source>Results appear here when the run ends.</source>

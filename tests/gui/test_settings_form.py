@@ -42,8 +42,8 @@ def test_the_form_has_one_editor_per_declaration_with_its_range_choices_label_an
         if spec.kind in ("int", "float"):
             assert isinstance(widget, QAbstractSpinBox)
             lowest = widget.minimum()
-            if spec.optional:  # the box's lowest value is "off": None
-                assert widget.specialValueText() == "off"
+            if spec.optional:  # the box's lowest value is None, shown as "off" (or "auto")
+                assert widget.specialValueText() == spec.none_means
                 lowest += _resolution(spec, widget)
             # Both ends are accepted values, and the range leaves out no accepted one.
             assert spec.problem(lowest) is None and spec.problem(widget.maximum()) is None, path

@@ -181,7 +181,7 @@ def test_missing_keys_take_defaults_and_ints_become_floats() -> None:
          "training.early_stopping_patience: expected null or an integer >= 1, got 0"),
         ("device", "gpu",
          'training.device: expected "auto", "cpu", "cuda", "cuda:N" or "mps", got "gpu"'),
-        ("num_workers", [1], "training.num_workers: expected an integer >= 0, got [1]"),
+        ("num_workers", [1], "training.num_workers: expected \"auto\", null or an integer >= 0, got [1]"),
     ],
 )
 def test_bad_values_name_the_path(key: str, value: object, message: str) -> None:

@@ -60,6 +60,8 @@ class ImageFileDataset(Dataset):
     so a run keeps its batch shapes.
     """
 
+    per_sample_work = True  # DataLoader workers pay off (training.loaders.auto_workers)
+
     def __init__(self, files: Sequence[Path], labels: np.ndarray, channels: int,
                  pipeline: Callable[[torch.Tensor], torch.Tensor], resize: tuple[int, int] | None,
                  cache: list[torch.Tensor] | None = None, skip_unreadable: bool = False,

@@ -122,10 +122,13 @@ class TrainSettings:
         "auto", pattern=DEVICE_PATTERN, expects='"auto", "cpu", "cuda", "cuda:N" or "mps"', group=DEVICE,
         label=QT_TRANSLATE_NOOP("RunSettingsForm", "Device"),
         doc=QT_TRANSLATE_NOOP("RunSettingsForm", "Where the run trains; free / total memory as of the last refresh"))
-    # DataLoader worker processes; 0 loads in the training thread.
-    num_workers: int = integer(
-        0, minimum=0, group=LOOP, label=QT_TRANSLATE_NOOP("RunSettingsForm", "Loader workers"),
-        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "Processes preparing batches; 0 loads them in the training thread"))
+    # DataLoader worker processes; 0 loads in the training thread; None ("auto"): chosen from the
+    # cores, the device and whether the data does work per sample (training.loaders.auto_workers).
+    num_workers: int | None = integer(
+        None, minimum=0, optional=True, none_means=QT_TRANSLATE_NOOP("RunSettingsForm", "auto"), group=LOOP,
+        label=QT_TRANSLATE_NOOP("RunSettingsForm", "Loader workers"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "Processes preparing batches; 0 loads them in the training "
+                              "thread; auto picks a number from the cores, the device and the data"))
 
     def __post_init__(self) -> None:
         check_fields(self, TrainingError, "training setting")

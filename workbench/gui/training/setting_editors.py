@@ -18,7 +18,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox, QWidget
 
@@ -29,6 +29,9 @@ FLOAT_LIMIT = 1e6  # the top of a linear number's spin box when the declaration 
 DECIMALS = 3  # of a linear number's spin box (momentum 0.999, a share of 0.125)
 LOG_FLOOR = 1e-8  # the smallest positive value of a log-scale spin box
 LOG_LIMIT = 1e12
+# The default word for an optional setting's None (SettingSpec.none_means), for lupdate; the
+# others are marked where they are declared.
+NONE_WORDS = (QT_TRANSLATE_NOOP("RunSettingsForm", "off"),)
 
 
 def declared_text(text: str) -> str:
@@ -187,7 +190,7 @@ class SpinEditor(SettingEditor):
 
     def retranslate(self) -> None:
         if self.spec.optional:
-            self.spin.setSpecialValueText(QCoreApplication.translate("RunSettingsForm", "off"))
+            self.spin.setSpecialValueText(QCoreApplication.translate("RunSettingsForm", self.spec.none_means))
 
 
 def spin_range(spec: SettingSpec) -> tuple[float, float]:
