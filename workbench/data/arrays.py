@@ -6,8 +6,13 @@ mapped, so a large X is read from disk while it is split rather than loaded twic
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import tokenize
+import warnings
 import zipfile
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,24 +26,40 @@ from workbench.errors import DataError
 
 log = logging.getLogger(__name__)
 
+# What numpy raises for a damaged header (it parses the header's dict with ast and tokenize)
+# or a damaged archive member, besides ValueError and OSError.
+_DAMAGED = (SyntaxError, tokenize.TokenError, zlib.error, zipfile.BadZipFile, EOFError)
+
+
+@contextlib.contextmanager
+def _no_python2_hint() -> Iterator[None]:
+    # A damaged header makes numpy retry it as a Python 2 file and say so; the file is then
+    # read anyway or refused with a DataError, so the hint to "save it again" is noise.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Reading `.npy` or `.npz` file required additional header parsing")
+        yield
+
 
 def _load_npy(path: Path) -> np.ndarray:
     try:
-        return np.load(path, mmap_mode="r", allow_pickle=False)
+        with _no_python2_hint():
+            return np.load(path, mmap_mode="r", allow_pickle=False)
+    except _DAMAGED as exc:
+        raise DataError(f"{path} is not a valid .npy file (its header is damaged: {exc})") from exc
     except ValueError as exc:
         raise DataError(f"{path} cannot be read as a NumPy array without unpickling ({exc}); "
                         f"save plain numeric arrays") from exc
-    except (OSError, EOFError) as exc:
+    except OSError as exc:
         raise DataError(f"{path} is not a valid .npy file ({exc})") from exc
 
 
 def _load_npz(path: Path) -> dict[str, np.ndarray]:
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with _no_python2_hint(), np.load(path, allow_pickle=False) as archive:
             if not isinstance(archive, np.lib.npyio.NpzFile):
                 raise DataError(f"{path} holds a single array, not an .npz archive of X and y")
             return {name: archive[name] for name in archive.files}
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+    except (*_DAMAGED, OSError, NotImplementedError) as exc:  # NotImplementedError: zip method
         raise DataError(f"{path} is not a valid .npz file ({exc}); write it with numpy.savez") from exc
     except ValueError as exc:
         raise DataError(f"{path}: an array needs unpickling to load ({exc}); store plain numeric "

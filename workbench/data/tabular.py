@@ -92,6 +92,9 @@ def parse_table(path: Path, delimiter: str | None, header: bool) -> Table:
             lines.append(reader.line_num)
     except csv.Error as exc:
         raise DataError(f"CSV file {path} row {reader.line_num}: {exc}") from exc
+    if not rows:
+        raise DataError(f"CSV file {path} holds only blank lines or empty fields; it needs a header row "
+                        f"and data rows")
 
     if header:
         names = [n or f"column_{j + 1}" for j, n in enumerate(rows[0])]
