@@ -7,10 +7,12 @@ Heavy imports (torch, the GUI) happen inside the commands that need them, so `--
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import math
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -178,7 +180,6 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    import contextlib
 
     from workbench.presets import resolve_project
     from workbench.runs import default_run_dir, prepare_run, train_project
@@ -239,7 +240,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         with signals:
             project = resolve_project(args.project)
             data = _data_override(args)
-            prepared = prepare_run(project, _overrides(args), data)
+            with _data_progress(quiet=args.quiet or not main_rank):
+                prepared = prepare_run(project, _overrides(args), data)
             if main_rank:
                 for change in prepared.changes:
                     print(f"to fit the data: {change}", file=sys.stderr)
@@ -461,6 +463,31 @@ def _print_table(header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
         if n == 0:
             print("  ".join("-" * w for w in widths))
+
+
+@contextlib.contextmanager
+def _data_progress(quiet: bool) -> Iterator[None]:
+    """Show the data readers' progress (scanning a large image folder) on stderr while loading:
+    one line redrawn on a terminal, a line every 10 s (and at the end of a stage) otherwise."""
+    from workbench.data.progress import DataProgress, listening
+
+    if quiet:
+        yield
+        return
+    live = sys.stderr.isatty()
+    last = {"at": 0.0, "stage": ""}
+
+    def show(report: DataProgress) -> None:
+        done = report.total is not None and report.done >= report.total
+        if live:
+            sys.stderr.write("\r" + report.text().ljust(78) + ("\n" if done else ""))
+        elif done or report.stage != last["stage"] or time.monotonic() - last["at"] >= 10:
+            last["at"], last["stage"] = time.monotonic(), report.stage
+            sys.stderr.write(report.text() + "\n")
+        sys.stderr.flush()
+
+    with listening(show):
+        yield
 
 
 class _Progress:

@@ -5,7 +5,9 @@ tens of microseconds each, with progress and an ETA), splits, measures the norma
 sample of the training split, and hands the engine two lazy datasets: each item is read,
 decoded (`image_decode`) and transformed (`transforms`) in the DataLoader's workers. A small set
 (decoded size under `CACHE_LIMIT_BYTES`) is decoded once and kept in memory instead; the log says
-which path was taken and why.
+which path was taken and why. The official files of MNIST, Fashion-MNIST, CIFAR-10 and CIFAR-100
+(`official`) are read straight into one uint8 tensor and go through the same datasets and
+transforms.
 
 Options (project file `dataset.options`, all optional):
     size: [H, W]          resize every image first (the CLI's --image-size)
@@ -31,6 +33,7 @@ from torch.utils.data import Dataset
 from workbench.data.bundle import DataBundle, DatasetSpec
 from workbench.data.image_decode import ImageDecodeError, ImageHeader, decode_file, read_header
 from workbench.data.image_layouts import ImageIndex, index_images
+from workbench.data.official import OfficialLayout, find_official, read_official
 from workbench.data.options import Options
 from workbench.data.progress import Tracker
 from workbench.data.splits import split_indices
@@ -57,14 +60,15 @@ class ImageFileDataset(Dataset):
 
     With `skip_unreadable`, a file that fails to decode here (its header was fine when the
     folder was checked, e.g. a truncated JPEG) is replaced by the next readable one and logged,
-    so a run keeps its batch shapes.
+    so a run keeps its batch shapes. `cache` may also be one uint8 tensor (N, C, H, W) of images
+    decoded elsewhere (the official sets); `files` then only names them.
     """
 
     per_sample_work = True  # DataLoader workers pay off (training.loaders.auto_workers)
 
-    def __init__(self, files: Sequence[Path], labels: np.ndarray, channels: int,
+    def __init__(self, files: Sequence[Path | str], labels: np.ndarray, channels: int,
                  pipeline: Callable[[torch.Tensor], torch.Tensor], resize: tuple[int, int] | None,
-                 cache: list[torch.Tensor] | None = None, skip_unreadable: bool = False,
+                 cache: Sequence[torch.Tensor] | None = None, skip_unreadable: bool = False,
                  augments: bool = False) -> None:
         self.files = [str(f) for f in files]  # str: cheaper to share with worker processes
         self.labels = torch.from_numpy(np.ascontiguousarray(labels, dtype=np.int64))
@@ -81,7 +85,7 @@ class ImageFileDataset(Dataset):
     def decoded(self, index: int) -> torch.Tensor:
         """The image as decoded (and brought to `size`), before any transform."""
         if self.cache is not None:
-            return self.cache[index]
+            return _resized(self.cache[index], self.resize)  # decoded files are brought to size already
         return _decode_resized(Path(self.files[index]), self.channels, self.resize)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -98,7 +102,10 @@ class ImageFileDataset(Dataset):
 
 
 def _decode_resized(path: Path, channels: int, resize: tuple[int, int] | None) -> torch.Tensor:
-    image = decode_file(path, channels)
+    return _resized(decode_file(path, channels), resize)
+
+
+def _resized(image: torch.Tensor, resize: tuple[int, int] | None) -> torch.Tensor:
     if resize is not None and tuple(image.shape[1:]) != tuple(resize):
         from torchvision.transforms.v2.functional import resize as resize_image
 
@@ -173,6 +180,9 @@ def load_image_folder(spec: DatasetSpec, folder: Path, base_dir: Path | None = N
     """An image classification set from a folder layout or a manifest (see image_layouts)."""
     where = f"image data {folder}"
     options = read_options(spec, where)
+    official = find_official(folder)
+    if official is not None:
+        return _load_official(spec, folder, official, options, where)
     index = index_images(folder)
     kept, headers, skipped = check_headers(index, options.on_error, where)
     files = [index.files[i] for i in kept]
@@ -186,7 +196,45 @@ def load_image_folder(spec: DatasetSpec, folder: Path, base_dir: Path | None = N
         files = [files[i] for i in readable]
         labels = labels[readable]
         splits = [splits[i] for i in readable] if splits is not None else None
+    return _assemble(spec, folder, where, options, files, labels, splits, channels, cache, index.class_names,
+                     index.layout, skipped)
 
+
+def _load_official(spec: DatasetSpec, folder: Path, found: OfficialLayout, options: ImageOptions,
+                   where: str) -> DataBundle:
+    """An official set: its pixels in one uint8 tensor, its train part trains, its test part validates."""
+    data = read_official(found)
+    images = torch.from_numpy(data.images)  # (N, C, H, W) uint8
+    channels = options.channels or images.shape[1]
+    if channels != images.shape[1]:
+        from torchvision.transforms.v2.functional import rgb_to_grayscale
+
+        images = rgb_to_grayscale(images) if channels == 1 else images.expand(-1, 3, -1, -1).contiguous()
+    if options.cache == "false":
+        log.info("%s: option cache is false, but the official files are read whole; kept in memory", where)
+    splits = ["train" if part == "train" else "val" for part, n in data.counts.items() for _ in range(n)]
+    names = [f"{data.name} {part} #{i}" for part, n in data.counts.items() for i in range(n)]
+    parts = (f"{found.layout}: the {data.counts['train']:,} training images train, the "
+             f"{data.counts['test']:,} test images are the validation split")
+    return _assemble(spec, folder, where, options, names, data.labels, splits, channels, images, data.class_names,
+                     found.layout, [], parts=parts)
+
+
+def _take(cache: Sequence[torch.Tensor] | None, idx: np.ndarray) -> Sequence[torch.Tensor] | None:
+    """The cached images at `idx`: a view when they are a tensor and `idx` a run (an official part)."""
+    if cache is None:
+        return None
+    if isinstance(cache, torch.Tensor):
+        if len(idx) and np.array_equal(idx, np.arange(idx[0], idx[0] + len(idx))):
+            return cache[int(idx[0]):int(idx[0]) + len(idx)]
+        return cache[torch.from_numpy(np.asarray(idx, dtype=np.int64))]
+    return [cache[i] for i in idx]
+
+
+def _assemble(spec: DatasetSpec, folder: Path, where: str, options: ImageOptions, files: Sequence[Path | str],
+              labels: np.ndarray, splits: list[str] | None, channels: int, cache: Sequence[torch.Tensor] | None,
+              class_names: list[str], layout: str, skipped: list[str], parts: str | None = None) -> DataBundle:
+    """Split, measure the normalisation, and wrap both parts in datasets (any layout)."""
     if splits is None:
         train_idx, val_idx = split_indices(len(files), spec.val_fraction, spec.seed, where, stratify=labels)
     else:
@@ -197,7 +245,7 @@ def load_image_folder(spec: DatasetSpec, folder: Path, base_dir: Path | None = N
 
     plain = build_pipeline(options.transforms, train=False, resize=None, mean=None, std=None)
     probe = ImageFileDataset([files[0]], labels[:1], channels, plain, options.size,
-                             cache=cache[:1] if cache else None)
+                             cache=cache[:1] if cache is not None else None)
     shape = tuple(probe[0][0].shape)
     mean_std = given_normalization(options.transforms)
     if mean_std is None:
@@ -210,8 +258,7 @@ def load_image_folder(spec: DatasetSpec, folder: Path, base_dir: Path | None = N
     def part(idx: np.ndarray, train: bool) -> ImageFileDataset:
         pipeline = build_pipeline(options.transforms, train=train, resize=None, mean=mean, std=std)
         return ImageFileDataset([files[i] for i in idx], labels[idx], channels, pipeline, options.size,
-                                cache=[cache[i] for i in idx] if cache is not None else None,
-                                skip_unreadable=options.on_error == "skip",
+                                cache=_take(cache, idx), skip_unreadable=options.on_error == "skip",
                                 augments=train and any(e.kind.augmentation for e in options.transforms))
 
     # Augmentations keep the size (a random resized crop is a resize of the same size at
@@ -220,7 +267,7 @@ def load_image_folder(spec: DatasetSpec, folder: Path, base_dir: Path | None = N
     note = f", {len(skipped)} unreadable skipped" if skipped else ""
     how = ("decoded once and kept in memory" if cache is not None
            else "read from disk per batch")
-    log.info("%s: %d images (%s, %s); %s", where, len(files), index.layout, _dims(shape), how)
+    log.info("%s: %d images (%s, %s); %s", where, len(files), layout, _dims(shape), how)
     preprocessing = preprocessing_record(options.transforms, options.size, channels, mean, std)
     return DataBundle(
         train=train_set,
@@ -228,12 +275,12 @@ def load_image_folder(spec: DatasetSpec, folder: Path, base_dir: Path | None = N
         task="classification",
         input_shape=shape,
         input_dtype="float32",
-        num_outputs=len(index.class_names),
-        class_names=list(index.class_names),
+        num_outputs=len(class_names),
+        class_names=list(class_names),
         normalization={"mean": list(mean), "std": list(std)},
-        description=(f"{folder.name}: {len(files)} images in {len(index.class_names)} classes "
-                     f"({index.layout}), {_dims(shape)}{note}; {how}"),
-        encoding={"skipped": skipped, "layout": index.layout, "preprocessing": preprocessing,
+        description=(f"{folder.name}: {len(files)} images in {len(class_names)} classes "
+                     f"({parts or layout}), {_dims(shape)}{note}; {how}"),
+        encoding={"skipped": skipped, "layout": layout, "preprocessing": preprocessing,
                   "cached": cache is not None},
     )
 
@@ -302,17 +349,18 @@ def _decode_all(files: list[Path], channels: int, options: ImageOptions, root: P
     return cache, readable
 
 
-def _measure(files: list[Path], labels: np.ndarray, train_idx: np.ndarray, channels: int,
-             options: ImageOptions, cache: list[torch.Tensor] | None, seed: int) -> tuple[list[float], list[float]]:
+def _measure(files: Sequence[Path | str], labels: np.ndarray, train_idx: np.ndarray, channels: int,
+             options: ImageOptions, cache: Sequence[torch.Tensor] | None, seed: int) -> tuple[list[float], list[float]]:
     """Per-channel mean and std of up to STATS_SAMPLE training images, as validation sees them."""
     chosen = sorted(random.Random(seed).sample(list(train_idx), min(STATS_SAMPLE, len(train_idx))))
     plain = build_pipeline(options.transforms, train=False, resize=None, mean=None, std=None)
     dataset = ImageFileDataset([files[i] for i in chosen], labels[chosen], channels, plain, options.size,
-                               cache=[cache[i] for i in chosen] if cache is not None else None,
+                               cache=_take(cache, np.asarray(chosen, dtype=np.int64)),
                                skip_unreadable=options.on_error == "skip")
     tracker = Tracker("measuring the normalisation", len(dataset))
     samples = []
     for i in range(len(dataset)):
         samples.append(dataset[i][0])
         tracker.update(i + 1)
+    tracker.finish(len(dataset))
     return measured_stats(samples)

@@ -73,7 +73,7 @@ class Tracker:
         self.total = total
         self.every_s = every_s
         self.start = time.monotonic()
-        self._last = 0.0
+        self._last = self.start  # the first report after `every_s`: an ETA from one item says little
         self._last_log = self.start
 
     def update(self, done: int, force: bool = False) -> None:
