@@ -4,6 +4,8 @@
 - pre-split folders:  FOLDER/train/<class>/…, FOLDER/val/<class>/… (or valid/, validation/),
   optionally FOLDER/test/<class>/… (kept for `workbench evaluate`, not trained on)
 - a CSV manifest:  a .csv/.tsv file with columns path,label[,split] (paths relative to it)
+- the official files of MNIST, Fashion-MNIST, CIFAR-10 and CIFAR-100 (`workbench.data.official`,
+  read into memory rather than listed here)
 
 Only names are listed here; nothing is decoded. A layout that is none of these gets a message
 that draws the expected trees.
@@ -35,7 +37,15 @@ EXPECTED_TREES = """expected one of these layouts:
     cats/a.jpg             train/cats/a.jpg           img/a.jpg,cats,train
     dogs/b.jpg             train/dogs/b.jpg           img/b.jpg,dogs,val
                            val/cats/c.jpg
-                           val/dogs/d.jpg"""
+                           val/dogs/d.jpg
+  or the official files of a classic set (the train part trains, the test part validates):
+  MNIST, Fashion-MNIST         CIFAR-10 (binary version)     CIFAR-100 (binary version)
+  FOLDER/MNIST/raw/            FOLDER/cifar-10-batches-bin/  FOLDER/cifar-100-binary/
+    train-images-idx3-ubyte.gz   data_batch_1.bin … _5.bin     train.bin
+    train-labels-idx1-ubyte.gz   test_batch.bin                test.bin
+    t10k-images-idx3-ubyte.gz    batches.meta.txt              fine_label_names.txt
+    t10k-labels-idx1-ubyte.gz
+  (FashionMNIST/raw/ for Fashion-MNIST; the IDX files may also lie in FOLDER itself)"""
 
 @dataclass
 class ImageIndex:
