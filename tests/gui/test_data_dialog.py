@@ -140,3 +140,23 @@ def test_augmented_draws_are_shown_under_the_classes(preview, tmp_path: Path) ->
     dialog = preview(spec, tmp_path)
     assert len(dialog.augmented_labels) == 8  # the first image of each class, four draws each
     assert all(label.pixmap().width() == label.pixmap().height() for label in dialog.augmented_labels)
+
+
+def test_loading_a_folder_shows_its_progress(preview, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    import numpy as np
+    from PIL import Image
+
+    from workbench.data.progress import Tracker
+
+    tracker_init = Tracker.__init__
+    monkeypatch.setattr(Tracker, "__init__", lambda self, stage, total, every_s=0.25: tracker_init(self, stage, total, 0.0))
+    shown: list[str] = []
+    show_message = DataPreviewDialog._show_message
+    monkeypatch.setattr(DataPreviewDialog, "_show_message",
+                        lambda self, text, kind: (shown.append(text), show_message(self, text, kind)))
+    for name in ("cat", "dog"):
+        (tmp_path / "pets" / name).mkdir(parents=True)
+        for i in range(3):
+            Image.fromarray(np.zeros((4, 4), np.uint8)).save(tmp_path / "pets" / name / f"{i}.png")
+    preview(DatasetSpec("images", "pets"), tmp_path)
+    assert any(text.startswith("Loading images — pets…") and "checking images: 6 / 6 (100 %)" in text for text in shown)

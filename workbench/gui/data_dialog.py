@@ -49,6 +49,7 @@ import workbench.data.idx  # noqa: F401
 import workbench.data.images  # noqa: F401
 from workbench.data.bundle import DatasetSpec
 from workbench.data.preview import TINY_CLASS, DataPreview, SampleImage, preview_dataset
+from workbench.data.progress import listening
 from workbench.errors import WorkbenchError
 from workbench.gui import theme
 from workbench.gui.preload import live_threads, worker_thread
@@ -93,6 +94,7 @@ class PreviewWorker(QObject):
 
     succeeded = Signal(object)  # DataPreview
     failed = Signal(str)  # a message for the user
+    progressed = Signal(str)  # a reader's progress: "checking images: 1,200 / 50,000 (2 %), about 40 s left"
     ended = Signal()
 
     def __init__(self, spec: DatasetSpec, base_dir: Path | None) -> None:
@@ -102,7 +104,9 @@ class PreviewWorker(QObject):
     @Slot()
     def run(self) -> None:
         try:
-            preview = preview_dataset(self.spec, self.base_dir)
+            # Readers report at most four times a second (data.progress.Tracker): a queued signal each.
+            with listening(lambda report: self.progressed.emit(report.text())):
+                preview = preview_dataset(self.spec, self.base_dir)
         except WorkbenchError as exc:
             self.failed.emit(str(exc))
         except Exception as exc:  # a bug: keep the traceback in the log, keep the app running
@@ -311,6 +315,7 @@ class DataPreviewDialog(QDialog):
         thread = worker_thread(worker, worker.run, PREVIEW_THREAD, quit_on=worker.ended)
         worker.succeeded.connect(self._on_succeeded)
         worker.failed.connect(self._on_failed)
+        worker.progressed.connect(self._on_progressed)
         thread.finished.connect(self._on_thread_finished)
         self._worker, self._thread = worker, thread
         self._outcome = (FAILED, self.tr("The preview stopped without a result."))
@@ -320,6 +325,10 @@ class DataPreviewDialog(QDialog):
     @Slot(object)
     def _on_succeeded(self, preview: DataPreview) -> None:
         self._outcome = (DONE, preview)
+
+    @Slot(str)
+    def _on_progressed(self, text: str) -> None:
+        self._show_message(self.tr("Loading %1…").replace("%1", self._source_text(self.spec)) + "  " + text, "info")
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
