@@ -161,3 +161,10 @@ def test_info_on_a_reshape_with_a_zero_lists_the_problem(capsys, tmp_path: Path)
     assert main(["info", str(path)]) == 1
     _, err = capsys.readouterr()
     assert "Reshape 'reshape' has a 0 in its shape" in err
+
+
+
+def test_info_with_a_negative_batch_size_is_refused(capsys) -> None:
+    assert main(["info", "digits-mlp", "--batch-size", "-3"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err == "workbench: error: --batch-size must be at least 1, got -3\n"

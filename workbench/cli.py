@@ -165,6 +165,8 @@ def cmd_info(args: argparse.Namespace) -> int:
                 print(f"  - {problem.message}", file=sys.stderr)
         return 1
     batch = args.batch_size or project.training.batch_size
+    if batch < 1:
+        raise WorkbenchError(f"--batch-size must be at least 1, got {batch}")
     summary = summarize(project.graph, batch_size=batch, optimizer=project.training.optimizer)
     rows = [(r.name, r.type, r.output_shape, format_count(r.params), format_count(r.flops)) for r in summary.rows]
     print(f"{project.name}: {project.description}")
