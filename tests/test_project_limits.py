@@ -168,3 +168,10 @@ def test_info_with_a_negative_batch_size_is_refused(capsys) -> None:
     assert main(["info", "digits-mlp", "--batch-size", "-3"]) == 1
     out, err = capsys.readouterr()
     assert out == "" and err == "workbench: error: --batch-size must be at least 1, got -3\n"
+
+
+def test_field_name_with_a_line_break_is_refused_on_one_line(tmp_path: Path) -> None:
+    record = _record()
+    record["kind"] = {"\n": 2**63}
+    message = _refusal(tmp_path, json.dumps(record))
+    assert message.startswith("kind: the field name '\\n' holds a line break or another character that cannot be printed")

@@ -305,8 +305,9 @@ def unusable_values(record: Any) -> list[str]:
     """Every value a project record cannot hold, each with its path (`graph.nodes[2].name: ...`).
 
     Text must be Unicode (JSON's `\\ud800` escapes can make lone surrogates, which no file or
-    terminal can encode), integers must fit in 64 bits, numbers must be finite, and nesting
-    stays under MAX_NESTING. The walk keeps its own stack, so no record is too deep for it.
+    terminal can encode), field names printable (messages show them in paths, on one line),
+    integers must fit in 64 bits, numbers must be finite, and nesting stays under MAX_NESTING.
+    The walk keeps its own stack, so no record is too deep for it.
     """
     problems: list[str] = []
     stack: list[tuple[Any, str, int]] = [(record, "", 0)]
@@ -319,8 +320,8 @@ def unusable_values(record: Any) -> list[str]:
             children = []
             for key, item in value.items():
                 key_text = str(key)
-                if not _is_unicode(key_text):
-                    problems.append(f"{where}: the field name {_surrogate_words(key_text)}")
+                if not key_text.isprintable():  # paths in messages must stay printable, on one line
+                    problems.append(f"{where}: the field name {_unprintable_words(key_text)}")
                     continue
                 children.append((item, _join(path, key_text), depth + 1))
             stack.extend(reversed(children))
@@ -359,6 +360,12 @@ def _surrogate_words(text: str) -> str:
         f"{show_value(text)} holds U+{ord(bad):04X}, half of a UTF-16 surrogate pair on its own,"
         " which is not a character"
     )
+
+
+def _unprintable_words(text: str) -> str:
+    if not _is_unicode(text):
+        return _surrogate_words(text)
+    return f"{show_value(text)} holds a line break or another character that cannot be printed"
 
 
 def _parse_int(literal: str) -> int | _HugeNumber:

@@ -139,3 +139,22 @@ def test_node_id_with_thousands_of_digits_does_not_break_new_ids() -> None:
     g = Graph()
     g.add_node("ReLU", node_id="n" + "9" * 5000)  # int() refuses more than 4,300 digits
     assert g.add_node("ReLU").id == "n1"
+
+
+@pytest.mark.parametrize("edit", ["type", "node id", "port", "param"])
+def test_messages_quote_user_text_on_one_printable_line(edit: str) -> None:
+    g = Graph()
+    a = g.add_node("ReLU", node_id="a").id
+    b = g.add_node("Add", node_id="b").id
+    with pytest.raises(GraphError) as info:
+        if edit == "type":
+            g.add_node("Dense\nLayer")
+        elif edit == "node id":
+            g.node("x\ny")
+        elif edit == "port":
+            g.connect(a, b, "in\n9")
+        else:
+            g.set_param(b, "in\ud800puts", 3)
+    message = str(info.value)
+    assert "\n" not in message
+    message.encode("utf-8")

@@ -130,7 +130,7 @@ class Graph:
         try:
             return self._nodes[node_id]
         except KeyError:
-            raise GraphError(f"no node with id '{node_id}'") from None
+            raise GraphError(f"no node with id {show_value(node_id)}") from None
 
     def has_node(self, node_id: str) -> bool:
         return node_id in self._nodes
@@ -177,7 +177,7 @@ class Graph:
         spec = layer_spec(type_id)
         node_id = node_id or self.new_id()
         if node_id in self._nodes:
-            raise GraphError(f"a node with id '{node_id}' already exists")
+            raise GraphError(f"a node with id {show_value(node_id)} already exists")
         name = name or self.unique_name(spec.default_name)
         self._check_name(name)
         values = spec.defaults()
@@ -252,7 +252,7 @@ class Graph:
 
     def disconnect(self, edge: Edge) -> None:
         if edge not in self._edges:
-            raise GraphError(f"no edge from '{edge.src}' to '{edge.dst}.{edge.dst_port}'")
+            raise GraphError(f"no edge from {show_value(edge.src)} to {show_value(f'{edge.dst}.{edge.dst_port}')}")
         self._unlink(edge)
         self._emit(GraphEvent(EventKind.EDGE_REMOVED, edge=edge))
 
@@ -290,7 +290,7 @@ class Graph:
     def restore(self, node: Node, edges: Iterable[Edge] = ()) -> None:
         """Put back a removed node exactly as it was (used by undo)."""
         if node.id in self._nodes:
-            raise GraphError(f"a node with id '{node.id}' already exists")
+            raise GraphError(f"a node with id {show_value(node.id)} already exists")
         self._check_name(node.name)
         self._insert(copy.deepcopy(node))
         self._emit(GraphEvent(EventKind.NODE_ADDED, node.id))
@@ -370,11 +370,11 @@ class Graph:
         if port is None:
             return f"every input of {target.label()} is already connected"
         if port not in ports:
-            return f"{target.label()} has no input '{port}' (it has: {', '.join(ports)})"
+            return f"{target.label()} has no input {show_value(port)} (it has: {', '.join(ports)})"
         if src == dst:
             return "a layer cannot feed itself"
         if self.edge_into(dst, port) is not None:
-            return f"input '{port}' of {target.label()} is already connected — remove that edge first"
+            return f"input {show_value(port)} of {target.label()} is already connected — remove that edge first"
         return None
 
     def _has_cycle(self) -> bool:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.errors import GraphError
 from workbench.layers.tensor_spec import TensorSpec
-from workbench.layers.params import ParamSpec
+from workbench.layers.params import ParamSpec, show_value
 
 if TYPE_CHECKING:
     from torch import nn
@@ -142,7 +142,7 @@ class LayerSpec:
             if p.name == name:
                 return p
         known = ", ".join(p.name for p in self.params) or "none"
-        raise GraphError(f"{self.type_id} has no parameter '{name}' (it has: {known})")
+        raise GraphError(f"{self.type_id} has no parameter {show_value(name)} (it has: {known})")
 
     def input_ports(self, params: Params) -> tuple[str, ...]:
         """Names of the input ports for these params, in order."""
@@ -193,7 +193,7 @@ def layer_spec(type_id: str) -> LayerSpec:
     if spec is None:
         close = difflib.get_close_matches(type_id, list(_REGISTRY), n=3)
         hint = f" — did you mean {' or '.join(close)}?" if close else f"; known types: {', '.join(sorted(_REGISTRY))}"
-        raise GraphError(f"unknown layer type '{type_id}'{hint}")
+        raise GraphError(f"unknown layer type {show_value(type_id)}{hint}")
     return spec
 
 
