@@ -114,15 +114,8 @@ def fit_problems(graph: Graph, bundle: DataBundle, dataset_name: str, spec: Data
 def fit_graph_to_data(graph: Graph, bundle: DataBundle) -> list[str]:
     """Make the Input, the last Linear and Embeddings follow the data (used when the user
     points a project at other data). Returns what was changed, in words."""
-    changes: list[str] = []
-    source = next((n for n in graph.nodes if n.type == "Input"), None)
+    changes = fit_input_to_data(graph, bundle)
     output = next((n for n in graph.nodes if n.type == "Output"), None)
-    if source is not None:
-        kind, shape = _input_kind(bundle), list(bundle.input_shape)
-        if source.params["kind"] != kind or list(source.params["shape"]) != shape:
-            graph.set_param(source.id, "kind", kind)
-            graph.set_param(source.id, "shape", shape)
-            changes.append(f"{source.label()} now takes {kind} {_dims(shape)}")
     width = bundle.num_outputs
     if output is not None:
         better = loss_for_task(output.params["loss"], bundle.task, bundle.num_outputs)
@@ -145,6 +138,20 @@ def fit_graph_to_data(graph: Graph, bundle: DataBundle) -> list[str]:
             graph.set_param(node.id, length_param, bundle.input_shape[0])
             changes.append(f"{node.label()} now accepts {bundle.input_shape[0]} positions")
     return changes
+
+
+def fit_input_to_data(graph: Graph, bundle: DataBundle) -> list[str]:
+    """Make the Input declare what the data gives (its kind and shape: 3×32×32 for an RGB folder
+    resized to 32×32). Returns what was changed, in words."""
+    source = next((n for n in graph.nodes if n.type == "Input"), None)
+    if source is None:
+        return []
+    kind, shape = _input_kind(bundle), list(bundle.input_shape)
+    if source.params["kind"] == kind and list(source.params["shape"]) == shape:
+        return []
+    graph.set_param(source.id, "kind", kind)
+    graph.set_param(source.id, "shape", shape)
+    return [f"{source.label()} now takes {kind} {_dims(shape)}"]
 
 
 def _following(node: Node, fact: str) -> str | None:
@@ -190,8 +197,9 @@ class PreparedRun:
 def prepare_run(project: Project, overrides: dict[str, Any] | None = None, data: DatasetSpec | None = None) -> PreparedRun:
     """Apply setting overrides, load the data, check that network and data fit, build the model.
 
-    With `data` (the user's own data instead of the project's), the Input, the last Linear and
-    Embeddings follow that data; otherwise any disagreement is a DataError naming the node.
+    The Input always takes its kind and shape from the data (and its transforms). With `data`
+    (the user's own data instead of the project's) the last Linear, the Output's loss and
+    Embeddings follow that data too; otherwise any other disagreement is a DataError naming the node.
     """
     from workbench.data import load_dataset
 
@@ -200,7 +208,7 @@ def prepare_run(project: Project, overrides: dict[str, Any] | None = None, data:
     spec = data or project.dataset
     check(graph)
     bundle = load_dataset(spec, base_dir=project.base_dir)
-    changes = fit_graph_to_data(graph, bundle) if data is not None else []
+    changes = fit_graph_to_data(graph, bundle) if data is not None else fit_input_to_data(graph, bundle)
     problems = fit_problems(graph, bundle, spec.path or spec.source, spec)
     if problems:
         raise DataError("; ".join(problems))

@@ -301,3 +301,41 @@ def test_scanning_reports_progress(tmp_path: Path) -> None:
     assert {"checking images", "decoding images"} <= stages
     final = [r for r in reports if r.stage == "checking images"][-1]
     assert (final.done, final.total) == (10, 10) and "10 / 10" in final.text()
+
+
+# ----------------------------------------------------------------------------------- training
+
+def test_the_cnn_preset_trains_on_a_folder_of_rgb_jpegs(tmp_path: Path) -> None:
+    """`workbench train digits-cnn --data FOLDER_OF_RGB_JPEGS --image-size 16 16`: the Input follows
+    the folder (3×16×16) without editing the drawing, and it learns the digits."""
+    from workbench.cli import main
+    from workbench.data.builtin import digits_arrays
+
+    x, y = digits_arrays()
+    for i, (pixels, label) in enumerate(zip(x.reshape(-1, 8, 8), y)):
+        gray = (pixels * 255 / 16).astype(np.uint8)
+        rgb = np.stack([gray, 255 - gray, gray // 2], axis=-1)  # colour that still carries the digit
+        (tmp_path / "digits" / f"d{label}").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rgb).save(tmp_path / "digits" / f"d{label}" / f"{i}.jpg", quality=95)
+    out = tmp_path / "run"
+    assert main(["train", "digits-cnn", "--data", str(tmp_path / "digits"), "--image-size", "16", "16",
+                 "--epochs", "3", "--out", str(out), "--quiet"]) == 0
+    data = json.loads((out / "data.json").read_text())
+    assert data["input_shape"] == [3, 16, 16] and data["class_names"][:2] == ["d0", "d1"]
+    trained = json.loads((out / "project.json").read_text())["graph"]["nodes"][0]["params"]
+    assert trained == {"kind": "image", "shape": [3, 16, 16]}
+    assert json.loads((out / "summary.json").read_text())["val_accuracy"] >= 0.9
+
+
+def test_a_project_on_its_own_image_folder_fits_its_input(tmp_path: Path) -> None:
+    from workbench.presets import load_preset
+    from workbench.runs import prepare_run
+
+    class_folders(tmp_path / "pets", n_per_class=6, size=(12, 12))
+    project = load_preset("digits-cnn")  # drawn for 1×8×8 digits, 10 classes
+    project.dataset = DatasetSpec("images", str(tmp_path / "pets"))
+    project.graph.set_param(project.graph.node_by_name("head").id, "out_features", 2)
+    prepared = prepare_run(project)
+    assert prepared.changes == ["Input 'digits' now takes image 3×12×12"]
+    x, _ = prepared.data.train[0]
+    assert prepared.model(x[None]).shape == (1, 2)
