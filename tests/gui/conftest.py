@@ -38,6 +38,19 @@ def no_dangling_threads() -> Iterator[None]:
     assert not left, f"threads still running after the test: {[t.objectName() for t in left]}"
 
 
+@pytest.fixture
+def no_dangling_processes() -> Iterator[None]:
+    """Fail a test that leaves a training process (workbench.training.child) running (then end
+    it): use it with `pytestmark = pytest.mark.usefixtures("no_dangling_processes")`."""
+    from workbench.training.child_process import live_children
+
+    yield
+    left = live_children()
+    for child in left:
+        child.end()
+    assert not left, f"training processes still running after the test: {[c.pid for c in left]}"
+
+
 @pytest.fixture(autouse=True)
 def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Settings, recovery file and block library go to a fresh folder per test."""

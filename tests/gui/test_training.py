@@ -1,9 +1,12 @@
-"""Training from the app: the worker thread, Stop / Pause / Resume, failures, devices, responsiveness.
+"""Training from the app: the worker thread and its training process, Stop / Pause / Resume,
+failures, devices, responsiveness.
 
 Every test waits on signals (the QThread's own `finished`, relayed as `TrainingPanel.run_finished`
 after `QThread.wait()`), never on sleeps; the `no_dangling_threads` fixture fails a test that
-leaves a training or task thread running. Runs go to a temporary folder (the tests chdir there:
-an unsaved preset's runs folder is ./runs, as for `workbench train`).
+leaves a training or task thread running, `no_dangling_processes` one that leaves a training
+process. The panel keeps a spare training process ready, as the app does once its window is up.
+Runs go to a temporary folder (the tests chdir there: an unsaved preset's runs folder is ./runs,
+as for `workbench train`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ RUN_FILES = {"project.json", "data.json", "metrics.jsonl", "summary.json", "chec
 RUN_TIMEOUT_MS = 90_000  # generous: the CI machine may be busy; a healthy run takes a second or two
 
 
-pytestmark = pytest.mark.usefixtures("no_dangling_threads")
+pytestmark = pytest.mark.usefixtures("no_dangling_threads", "no_dangling_processes")
 
 
 @pytest.fixture
@@ -34,8 +37,10 @@ def runs_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def trainer(window, runs_here: Path) -> Iterator:  # noqa: ANN001
-    """The window, without dialogs from the training panel; any run is stopped at the end."""
+    """The window, without dialogs from the training panel and with a spare training process (as
+    the app starts once its window is up); any run is stopped, and the processes end, at the end."""
     window.training.interactive = False
+    window.training.start_spare()
     yield window
     window.training.shutdown()
 
@@ -124,7 +129,10 @@ def test_stop_ends_the_run_within_one_step_keeps_its_metrics_and_resume_continue
     outcome = blocker.args[0]
     assert outcome.status == "stopped"
     steps = _records(outcome.run_dir, "step")
-    assert emitted <= len(steps) <= emitted + 1  # the step under way when Stop came, and no more
+    # The training process answered the stop with the last step it had sent when the stop came:
+    # the step under way then, and no more, followed.
+    stop_came_after = panel.worker.trainer.stopping_after
+    assert emitted <= stop_came_after <= len(steps) <= stop_came_after + 1
     assert outcome.summary["global_steps"] == len(steps)
     assert panel.plot.step_count() == len(steps)
     assert (outcome.run_dir / "checkpoints" / "last.pt").is_file()
@@ -151,20 +159,22 @@ def test_pause_holds_the_step_count_and_resume_continues(trainer, qtbot) -> None
     qtbot.waitUntil(lambda: panel.worker.steps_emitted >= 2, timeout=RUN_TIMEOUT_MS)
     window.act_pause.trigger()
     assert panel.paused and window.act_pause.text() == "&Resume"
-    at_pause = panel.worker.steps_emitted
+    # The training process answers with the last step it had sent when the pause came.
+    qtbot.waitUntil(lambda: panel.worker.trainer.is_paused, timeout=RUN_TIMEOUT_MS)
+    at_pause = panel.worker.trainer.paused_after
     # Nothing is supposed to happen here, so there is no signal to wait for: give the paused
     # loop time (with the event loop running) to prove that it does not advance.
     qtbot.wait(600)
-    held = panel.worker.steps_emitted
-    assert held <= at_pause + 1  # at most the step that was under way
+    held = panel.worker.last_step
+    assert at_pause <= held <= at_pause + 1  # at most the step that was under way
     qtbot.wait(400)
-    assert panel.worker.steps_emitted == held
+    assert panel.worker.last_step == held
     assert panel.worker.trainer.is_paused
     assert "Paused" in panel.progress.status.text()
 
     window.act_pause.trigger()
     assert not panel.paused and window.act_pause.text() == "&Pause"
-    qtbot.waitUntil(lambda: panel.worker.steps_emitted >= held + 3, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: panel.worker.last_step >= held + 3, timeout=RUN_TIMEOUT_MS)
     with qtbot.waitSignal(panel.run_finished, timeout=RUN_TIMEOUT_MS) as blocker:
         panel.stop()
     assert blocker.args[0].status == "stopped"
@@ -282,15 +292,17 @@ def test_the_event_buffer_batches_a_flood_of_events(qtbot) -> None:  # noqa: ANN
 
 
 def test_an_exception_in_our_code_ends_the_run_with_its_message(trainer, qtbot, monkeypatch) -> None:  # noqa: ANN001
-    def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        raise RuntimeError("a bug in the preparation")
+    from workbench.training.child import FAULT_ENV
 
-    monkeypatch.setattr("workbench.runs.prepare_run", broken)
+    # The training process raises before it prepares the run, as a bug there would. (Set after
+    # the spare started: a process started with another environment is not used.)
+    monkeypatch.setenv(FAULT_ENV, "0:raise")
     window = trainer
     _open(window, "digits-mlp")
     outcome = _train(window, qtbot)
-    assert outcome.status == "failed" and outcome.message == "RuntimeError: a bug in the preparation"
-    assert "a bug in the preparation" in window.training.progress.status.text()
+    expected = f"RuntimeError: test fault injected before the run was prepared ({FAULT_ENV})"
+    assert outcome.status == "failed" and outcome.message == expected
+    assert expected in window.training.progress.status.text()
     assert not window.read_only and window.act_train.isEnabled()
 
 

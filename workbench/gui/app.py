@@ -3,11 +3,12 @@
 The window appears without waiting for torch (~1.4 s to import): nothing the window needs to
 show a project imports it, and once the window has been painted the training modules (torch
 with them) are imported on the GUI thread between events, and the objects start-up made are
-frozen out of the garbage collector's full passes (`workbench.gui.preload`). A splash screen
+frozen out of the garbage collector's full passes (`workbench.gui.preload`); then a training
+process is started that waits, warmed up, for the first Train click. A splash screen
 is up before the window module is imported so that something appears at once. `--screenshot PATH` renders the window at
 1440×900 with the project loaded, writes a PNG and returns; it works with QT_QPA_PLATFORM=offscreen.
-With `--train` as well, the project is trained first in the app's worker thread, exactly as the
-Train button does, and the screenshot shows the curves once the run has ended; the exit status is
+With `--train` as well, the project is trained first in a training process followed by the
+app's worker thread, exactly as the Train button does, and the screenshot shows the curves once the run has ended; the exit status is
 1 (with the run's message on stderr) when the run failed or could not start.
 """
 
@@ -193,7 +194,9 @@ def run_app(argv_project: str | None = None, screenshot: str | None = None, trai
     window.show()
     from workbench.gui.preload import warm_up_after_first_paint
 
-    warm_up_after_first_paint(window)  # torch & co. after the first paint, not before it
+    # torch & co. after the first paint, not before it; then a training process is started that
+    # waits, warmed up, for the first Train click.
+    warm_up_after_first_paint(window, done=window.training.start_spare)
     if train and window.session is not None:
         window.train()
     if splash is not None:
@@ -201,7 +204,10 @@ def run_app(argv_project: str | None = None, screenshot: str | None = None, trai
     if not argv_project:
         window.offer_recovery()
     code = app.exec()
-    dispose(window)
+    dispose(window)  # closing the window ended its training processes; this ends any left
+    from workbench.training.child_process import end_all
+
+    end_all()
     return code
 
 

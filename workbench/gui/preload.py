@@ -31,14 +31,20 @@ from PySide6.QtWidgets import QWidget
 
 log = logging.getLogger(__name__)
 
-# What a training run imports in its thread: the runner, the data loaders, the engine, and the
-# results evaluated after the run (workbench.gui.training.worker.TrainingWorker.run).
+# What a training run's worker thread imports (workbench.gui.training.worker.TrainingWorker.run:
+# the training process's handle, and the results evaluated after the run), what the panel reads
+# on the GUI thread (the memory estimate, the thread count) and what sampling needs. The run
+# itself trains in a process of its own (workbench.training.child), which imports its modules
+# there: the app starts one once these are loaded (`warm_up_after_first_paint`'s `done`), so
+# that the two imports do not compete for the CPU while the window appears.
 TRAINING_MODULES: tuple[str, ...] = (
     "torch",
     "workbench.runs",
     "workbench.data.loading",
     "workbench.training",
     "workbench.training.engine",
+    "workbench.training.child",
+    "workbench.training.child_process",
     "workbench.gui.training.results_data",
     "workbench.sampling",
 )
@@ -240,7 +246,8 @@ def freeze_objects(when: str) -> None:
 def warm_up_after_first_paint(window: QWidget, modules: tuple[str, ...] = TRAINING_MODULES,
                               done: Callable[[], None] | None = None) -> None:
     """Once `window` is on screen: freeze start-up's objects, import `modules` one per event-loop
-    turn (no busy cursor: nobody asked for anything yet), then freeze again and call `done`."""
+    turn (no busy cursor: nobody asked for anything yet), then freeze again and call `done`
+    (the app's starts the spare training process: `TrainingPanel.start_spare`)."""
 
     def finish() -> None:
         freeze_objects("after the warm-up imports")

@@ -6,10 +6,15 @@ and live plots) and `results`.
 
 Starting a run (`start`) checks the device (a device this machine lacks is refused with the
 reason) and the memory estimate, snapshots the project, and hands a `RunRequest` to a worker
-object in a QThread (worker.py). Events come back through the worker's buffer, drained at most
+object in a QThread (worker.py), which has a training process of its own run it: a crash there
+(a segfault, the system killing it for memory) ends the run with the reason in the progress
+line, and the window stays up. `start_spare()` (the app calls it once the window is up and the
+training modules are loaded) keeps a process ready that has imported torch and the engine, so
+that Train starts stepping at once; after each run the next one is started, and `shutdown()`
+ends them. Events come back through the worker's buffer, drained at most
 every 34 ms into the run's `RunSeries`; the plot redraws at most 10 times a second and the
-progress line 4 times (both at once when the run ends), so that the GUI thread leaves the GIL to
-training. The run folder is `default_run_dir(project)`: runs/<project>-<time> beside the project
+progress line 4 times (both at once when the run ends), so that the GUI thread stays free for
+the user. The run folder is `default_run_dir(project)`: runs/<project>-<time> beside the project
 file, the same place and format as `workbench train`.
 
 While a run goes the editor is read-only (MainWindow.set_training_running): the run trains the
@@ -77,8 +82,6 @@ from workbench.project import Project
 log = logging.getLogger(__name__)
 
 FOLLOW_INTERVAL_MS = 1000  # overlaid runs still being written (by the CLI) are re-read this often
-# A distillation's thread imports the export package too (see workbench.gui.preload).
-DISTILL_MODULES = (*TRAINING_MODULES, "workbench.export", "workbench.export.distill_runs")
 
 
 class TrainingControls(QWidget):
@@ -205,6 +208,9 @@ class TrainingPanel(QObject):
         self.results_area = _scrolled(self.results)
 
         self.worker: TrainingWorker | DistributedWorker | None = None
+        self.keep_spare = False  # start_spare() was called: a process stays ready for the next run
+        self._spare: Any = None  # workbench.training.child_process.TrainingChild, warming up or waiting
+        self._resume_records: list[dict[str, Any]] = []  # the run folder's records when a resumed run began
         self._thread: QThread | None = None
         self._drainer: Drainer | None = None
         self.request: RunRequest | None = None
@@ -353,12 +359,46 @@ class TrainingPanel(QObject):
         target = Path(run_dir) if run_dir is not None else default_run_dir(standin)
         request = RunRequest(standin, target.resolve(), results_checkpoint=self.results.checkpoint(),
                              distill=DistillRequest(teacher_run.resolve(), str(student), settings, baseline))
-        self._begin(request, TrainingWorker(request))
+        self._begin(request, TrainingWorker(request, self._take_spare()))
         return True
+
+    # ----- the training processes ------------------------------------------------------------------
+
+    def start_spare(self) -> None:
+        """Keep a training process ready from now on: it imports torch and the engine and takes a
+        tiny optimizer step (~3 s) while nobody waits, so that Train starts stepping at once.
+        After each run the next one is started; `shutdown()` ends it."""
+        from workbench.training.child_process import TrainingChild
+
+        self.keep_spare = True
+        spare = self._spare
+        if (spare is not None and spare.usable()) or self.running:
+            return  # during a run it would take CPU from training: it starts when the run ends
+        if spare is not None:
+            spare.end()
+        try:
+            self._spare = TrainingChild.start()
+        except OSError as exc:  # no process could be started: each run then tries on its own
+            self._spare = None
+            log.warning("cannot start a spare training process: %s", exc)
+
+    @property
+    def spare(self) -> Any:
+        """The training process waiting for the next run (None: the next run starts one)."""
+        return self._spare
+
+    def _take_spare(self) -> Any:
+        spare, self._spare = self._spare, None
+        return spare
+
+    def _end_spare(self) -> None:
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            spare.end()
 
     def _make_worker(self, request: RunRequest) -> TrainingWorker | DistributedWorker:
         if request.nproc <= 1:
-            return TrainingWorker(request)
+            return TrainingWorker(request, self._take_spare())
         from workbench.project import save_project
 
         # The job reads a project file; the editor's may be unsaved or changed since: write this one.
@@ -378,6 +418,8 @@ class TrainingPanel(QObject):
         self.request = request
         self.worker = worker
         self.meta = {"epochs": request.project.training.epochs}
+        if isinstance(worker, TrainingWorker):
+            self.meta["memory"] = (None, "")  # until its training process measures it
         self.paused = False
         self._stopping = False
         self.last_outcome = None
@@ -388,11 +430,14 @@ class TrainingPanel(QObject):
             self._overlays[old] = self.series
             self.plot.add_run(old, self.runs.label_of(old), self.series, self.runs.color_of(old), live=False)
         series = RunSeries(self.plot.smoothing.value())
+        self._resume_records = []
         if request.resume_from is not None and (request.run_dir / "metrics.jsonl").is_file():
             from workbench.training.jobs import MetricsTail
 
-            # Continuing a run in its own folder: its curve goes on from where it was.
-            series.add_records(r for r in MetricsTail(request.run_dir).poll() if r.get("kind") in ("step", "epoch"))
+            # Continuing a run in its own folder: its curve goes on from where it was (what
+            # was recorded after the checkpoint goes when the process says where it resumed).
+            self._resume_records = [r for r in MetricsTail(request.run_dir).poll() if r.get("kind") in ("step", "epoch")]
+            series.add_records(self._resume_records)
             series.infer_steps_per_epoch()
         self.series = series
         self.live_key = key
@@ -408,8 +453,7 @@ class TrainingPanel(QObject):
         worker.prepared.connect(self._prepared)
         worker.results_ready.connect(self._results_ready)
         worker.run_ended.connect(self._run_ended)
-        thread = make_thread(worker, worker.run, "workbench-training",
-                             DISTILL_MODULES if request.distill is not None else TRAINING_MODULES)
+        thread = make_thread(worker, worker.run, "workbench-training", TRAINING_MODULES)
         thread.finished.connect(self._thread_finished)
         self._thread = thread
         self.progress.begin(request.project.training.epochs)
@@ -481,11 +525,15 @@ class TrainingPanel(QObject):
                     series.set_steps_per_epoch(data.get("steps_per_epoch"))
                     if not self.paused and not self._stopping:
                         self.progress.set_status(self.tr("Training on %1…").replace("%1", str(data.get("device") or "?")))
+                elif kind == "memory":  # (bytes, what): measured by the training process
+                    self.meta["memory"] = data
                 elif kind == "failed" and series.status is None:  # the worker's own failure: the run is over
                     series.status, series.message = "failed", str(data)
                 continue
             kind = series.add_record(item) if isinstance(item, dict) else series.add_event(item)
-            if kind == "step":
+            if kind == "resumed":
+                series = self._cut_to_checkpoint(item)
+            elif kind == "step":
                 newest = stamp
             elif kind == "epoch" and series.steps_per_epoch is None:
                 series.infer_steps_per_epoch()
@@ -499,6 +547,28 @@ class TrainingPanel(QObject):
             else:
                 self.plot.request_refresh(self.live_key, newest_time=newest)  # ~10 Hz
         self.progress.update_progress(series, self.meta, force=ended)  # ~4 Hz
+
+    def _cut_to_checkpoint(self, record: dict[str, Any]) -> RunSeries:
+        """A resumed run restarts from its checkpoint: the points recorded after it (a run
+        killed after the checkpoint was written) leave the curve, as they leave metrics.jsonl."""
+        series = self.series
+        assert series is not None
+        step, epoch = int(record.get("step") or 0), int(record.get("epoch") or 0)
+        beyond = (series.step_count() and series.step.last(0.0) > step) or \
+            (series.epoch_count() and series.epoch.last(0.0) > epoch)
+        if not beyond or self.live_key is None:
+            return series
+        kept = [r for r in self._resume_records
+                if (r["kind"] == "step" and int(r.get("step") or 0) <= step)
+                or (r["kind"] == "epoch" and int(r.get("epoch") or 0) <= epoch)]
+        cut = RunSeries(self.plot.smoothing.value())
+        cut.set_steps_per_epoch(series.steps_per_epoch)
+        cut.add_records(kept)
+        cut.infer_steps_per_epoch()
+        self.series = cut
+        key = self.live_key
+        self.plot.add_run(key, self.runs.label_of(key), cut, self.runs.color_of(key), live=True)
+        return cut
 
     @Slot(object)
     def _prepared(self, info: dict[str, Any]) -> None:
@@ -531,6 +601,8 @@ class TrainingPanel(QObject):
                                                   self.request.run_dir if self.request else Path("."))
         self.last_outcome = outcome
         self.paused = False
+        if self.keep_spare:
+            self.start_spare()  # the next run's process, now that this one has gone
         self.runs.live_path = None
         self.runs.refresh()
         if self.series is not None:
@@ -590,11 +662,17 @@ class TrainingPanel(QObject):
         return self.last_outcome if not self.running else None
 
     def shutdown(self, timeout_ms: int = 60000) -> None:
-        """Stop any run and wait for every thread of the panel (the window is closing)."""
+        """Stop any run, wait for every thread of the panel and end the training processes (the
+        window is closing). A run that has not stopped within `timeout_ms` has its process killed."""
+        self.keep_spare = False
+        self._end_spare()
         if self.worker is not None and self.running:
             self.worker.request_stop()
         if self._thread is not None:
-            self._thread.wait(timeout_ms)
+            if not self._thread.wait(timeout_ms) and isinstance(self.worker, TrainingWorker):
+                log.warning("the training process did not stop within %d ms; ending it", timeout_ms)
+                self.worker.abort()
+                self._thread.wait()
             QCoreApplication.sendPostedEvents(self)  # the worker's queued run_ended: the outcome
             self._thread_finished()
         for thread, _task, _callbacks in list(self._tasks):

@@ -173,9 +173,11 @@ class ProgressView(QWidget):
         if math.isfinite(speed) and speed > 0:
             parts.append(self.tr("%1 samples/s").replace("%1", f"{speed:,.0f}"))
         now = time.monotonic()
-        if self.device and now - self._memory_at >= MEMORY_POLL_S:
+        if self.device and ("memory" in meta or now - self._memory_at >= MEMORY_POLL_S):
             self._memory_at = now
-            used, what = device_memory_in_use(self.device)
+            # A run in a training process reports its own memory ((None, "") until it has);
+            # this process's memory says nothing about it.
+            used, what = meta["memory"] if "memory" in meta else device_memory_in_use(self.device)
             if used is not None:
                 label = self.tr("memory %1 (process)") if what == "process" else self.tr("%2 memory %1")
                 self._memory_text = label.replace("%1", format_bytes(used)).replace("%2", self.device)

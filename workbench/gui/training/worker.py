@@ -1,26 +1,35 @@
-"""Training off the GUI thread: a worker object moved to a QThread drives `workbench.runs.train_project`.
+"""Training off the GUI: a worker object in a QThread follows a training process that runs
+`workbench.runs.train_project`.
 
-The engine calls its listeners synchronously on the training thread, at every optimizer step,
-so the listener here only appends `(time.perf_counter(), event)` to a thread-safe `EventBuffer`
-and, when the buffer was empty, emits one queued `events_pending` signal. The GUI drains the
-whole buffer in one go at most every 34 ms (`Drainer`): a loop of thousands of steps per second
-costs the event loop at most 30 small wake-ups per second, never one per step, and a paused run
-none. A step's point is in the plot's data within one interval (plus the drain itself).
+The run trains in a process of its own (`workbench.training.child`, started through
+`workbench.training.child_process`): a segfault, an abort on a CUDA error or the system killing
+it for memory ends the run, never the window, and training shares no GIL with painting. The
+worker sends it the job (plain JSON: the project, the run folder, the settings) and reads its
+records from a pipe in the worker's thread: the engine's events as JSON records (step, epoch,
+resumed, finished, failed), which it appends to a thread-safe `EventBuffer`, emitting one queued
+`events_pending` signal when the buffer was empty. The GUI drains the whole buffer in one go at
+most every 34 ms (`Drainer`): thousands of steps per second cost the event loop at most 30 small
+wake-ups per second, never one per step, and a paused run none.
 
-Stop, pause and resume are requests the engine checks between steps (`Trainer.request_stop`...);
-nothing is ever killed. Every failure ends the run with a message: the engine's own (NaN loss,
-out of memory, a failing forward pass) come back as a failed RunResult; the preparation's
-(`prepare_run`: bad data, a network that does not fit) and anything unexpected are caught here.
+Stop, pause and resume are requests sent down the pipe, which the engine checks between steps
+(`Trainer.request_stop`...); the process answers each with the last step it had sent, so at
+most one more step follows. Every failure ends the run with a message: the engine's own (NaN
+loss, out of memory, a failing forward pass) and the preparation's (bad data, a network that
+does not fit) come back as the process's outcome; a process that dies without one is reported
+with the signal that ended it ("training process ended unexpectedly: killed by signal 9
+(SIGKILL) — often the system running out of memory; the run can be resumed from its last
+checkpoint"), and its summary.json is marked failed. The process exits after its run, so GPU
+memory goes back with it.
 
 With several CUDA devices, "all N GPUs" runs `workbench train --nproc N` as a child process
 (`workbench.training.jobs`) and `DistributedWorker` follows its metrics.jsonl into the same buffer.
 
 A distillation (Export > Distillation) is a run like any other: a RunRequest with `distill` set
-makes the worker run `workbench.export.distill_runs.distill_run` instead of the project's own
-training, with the same listener, stop, pause and results.
+makes the training process run `workbench.export.distill_runs.distill_run` instead of the
+project's own training, with the same records, stop, pause and results.
 
-For benchmarks: `EventBuffer.put` stamps each event with `time.perf_counter()` on the training
-thread (the per-step event timestamp; `EventBuffer.last_put_time` is the newest), and the plot
+For benchmarks: `EventBuffer.put` stamps each record with `time.perf_counter()` when the worker
+thread has read it from the pipe (`EventBuffer.last_put_time` is the newest), and the plot
 reports the newest stamp it has drawn (`LivePlot.points_appended`).
 """
 
@@ -28,6 +37,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
 from collections import deque
@@ -38,33 +48,31 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
-from workbench.errors import WorkbenchError
+from workbench.errors import TrainingError, WorkbenchError
 from workbench.gui.preload import TRAINING_MODULES, worker_thread
 from workbench.project import Project
-from workbench.training.events import StepEvent
 
 log = logging.getLogger(__name__)
 
 DRAIN_INTERVAL_MS = 34  # the GUI drains (and redraws the plot) at most this often: ≤ 30 Hz
-CORES_LEFT_FOR_GUI = 1  # the training thread's intra-op pool leaves this many cores to the GUI
+CORES_LEFT_FOR_GUI = 1  # the training process's intra-op pool leaves this many cores to the GUI
 
 
-def limit_training_threads() -> int:
-    """Give the calling (training) thread's torch pool all cores but one; returns its size.
+def training_threads() -> int:
+    """The intra-op threads a training process gets: all cores but one, and no more than this
+    process's own torch pool (which `workbench bench` sets).
 
-    OpenMP's thread count is per calling thread, so the GUI thread and the CLI are untouched.
     On a 2-core machine, a 2-thread pool plus the GUI thread oversubscribe the cores: the
     pool's threads spin at every barrier while one of them waits for a core, and a small model
     trained ~5x slower than with one thread (and the GUI stuttered).
     """
-    import os
-
     import torch
 
     cores = os.cpu_count() or 1
+    threads = torch.get_num_threads()
     if cores > CORES_LEFT_FOR_GUI:
-        torch.set_num_threads(max(1, min(torch.get_num_threads(), cores - CORES_LEFT_FOR_GUI)))
-    return torch.get_num_threads()
+        threads = max(1, min(threads, cores - CORES_LEFT_FOR_GUI))
+    return threads
 
 
 def make_thread(worker: QObject, entry: Callable[[], None], name: str,
@@ -204,47 +212,107 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+@dataclass
+class ChildTrainer:
+    """What the worker knows of the training process's Trainer: its replies to the requests.
+
+    `is_paused` turns True when the process has applied a pause, and `paused_after` is then the
+    last step it had sent: the engine checks requests between steps, so at most the step under
+    way follows. `stopping_after` is the same for a stop."""
+
+    is_paused: bool = False
+    paused_after: int | None = None
+    stop_requested: bool = False
+    stopping_after: int | None = None
+    device: str = ""
+    steps_per_epoch: int | None = None
+
+
+def job_record(request: RunRequest, threads: int) -> dict[str, Any]:
+    """The job the training process runs (workbench.training.child): plain JSON, no pickles."""
+    from workbench.project import project_to_dict
+    from workbench.training.child import PROTOCOL
+
+    project = request.project
+    distill = request.distill
+    return {
+        "kind": "job",
+        "protocol": PROTOCOL,
+        "cwd": os.getcwd(),  # where the app resolves relative paths (an unsaved project's data)
+        "name": project.name,
+        "project": project_to_dict(project),
+        "project_path": str(project.path) if project.path is not None else None,
+        "run_dir": str(request.run_dir),
+        "resume_from": str(request.resume_from) if request.resume_from is not None else None,
+        "fit_data": request.fit_data,
+        "threads": threads,
+        "log_level": logging.getLogger().getEffectiveLevel(),
+        "distill": None if distill is None else {
+            "teacher_run": str(distill.teacher_run), "student": distill.student,
+            "settings": distill.settings.to_dict(), "baseline": distill.baseline},
+    }
+
+
 class TrainingWorker(QObject):
-    """Prepares and trains one run in its thread; control methods are called from the GUI thread."""
+    """Runs one run in a training process (workbench.training.child) and follows it from its
+    thread; control methods are called from the GUI thread.
+
+    `spare`: a process started ahead of time (TrainingChild.start) that has imported torch and
+    the engine; without one that is still usable, the worker starts a process itself.
+    """
 
     events_pending = Signal()  # the buffer has items the GUI has not drained (at most one queued)
     prepared = Signal(object)  # dict: task, train_size, val_size, changes, description
     results_ready = Signal(object)  # RunResults, after a run that kept a checkpoint
     run_ended = Signal(object)  # RunOutcome
 
-    def __init__(self, request: RunRequest) -> None:
+    def __init__(self, request: RunRequest, spare: Any = None) -> None:
         super().__init__()
         self.request = request
         self.buffer = EventBuffer(self.events_pending.emit)
         self._lock = threading.Lock()
-        self._trainer: Any = None
+        self._spare = spare
+        self.child: Any = None  # the TrainingChild once the job is sent
+        self._commands: list[str] = []  # requests made before the job was sent
+        self._state = ChildTrainer()
+        self._started = False  # the process announced its Trainer (the "meta" record)
         self._stop = False
         self._pause = False
-        self._announced_steps = False
-        self.steps_emitted = 0  # step events seen on the training thread
+        self.threads = training_threads()  # read here, on the GUI thread, where torch was preloaded
+        self.steps_emitted = 0  # step records received from the training process
+        self.last_step: int | None = None
+        self.last_epoch: int | None = None
 
     # ----- control (GUI thread) --------------------------------------------------------------
+
+    def _command(self, kind: str) -> None:
+        with self._lock:
+            child = self.child
+            if child is None:
+                self._commands.append(kind)
+                return
+        child.send({"kind": kind})
 
     def request_stop(self) -> None:
         with self._lock:
             self._stop = True
-            trainer = self._trainer
-        if trainer is not None:
-            trainer.request_stop()
+        self._command("stop")
 
     def request_pause(self) -> None:
         with self._lock:
             self._pause = True
-            trainer = self._trainer
-        if trainer is not None:
-            trainer.request_pause()
+        self._command("pause")
 
     def request_resume(self) -> None:
         with self._lock:
             self._pause = False
-            trainer = self._trainer
-        if trainer is not None:
-            trainer.request_resume()
+        self._command("resume")
+
+    def abort(self) -> None:
+        """End the training process now (the app cannot wait any longer for a clean stop)."""
+        child = self.child
+        if child is not None:
+            child.kill()
 
     @property
     def is_paused(self) -> bool:
@@ -252,95 +320,114 @@ class TrainingWorker(QObject):
             return self._pause
 
     @property
-    def trainer(self) -> Any:
-        """The engine's Trainer once training has started (None while preparing)."""
-        return self._trainer
+    def trainer(self) -> ChildTrainer | None:
+        """The training process's replies once training has started (None while preparing)."""
+        return self._state if self._started else None
 
-    # ----- the training thread ----------------------------------------------------------------
+    @property
+    def pid(self) -> int | None:
+        """The training process's id once it has been started."""
+        child = self.child
+        return child.pid if child is not None else None
 
-    def _attach(self, trainer: Any) -> None:
+    # ----- the worker thread ------------------------------------------------------------------
+
+    def _launch(self) -> Any:
+        """A usable spare, or a new process; the job is sent, then any request made meanwhile."""
+        from workbench.training.child_process import TrainingChild
+
+        spare, self._spare = self._spare, None
+        if spare is not None and not spare.usable():
+            spare.end()
+            spare = None
+        child = spare if spare is not None else TrainingChild.start()
+        job = job_record(self.request, self.threads)
         with self._lock:
-            self._trainer = trainer
-            stop, pause = self._stop, self._pause
-        # Requests made while the data was loading apply from the first step.
-        if stop:
-            trainer.request_stop()
-        elif pause:
-            trainer.request_pause()
-
-    def _listen(self, event: Any) -> None:
-        if not self._announced_steps:
-            self._announced_steps = True
-            trainer = self._trainer
-            self.buffer.put(("meta", {"steps_per_epoch": getattr(trainer, "steps_per_epoch", None),
-                                      "epochs": getattr(getattr(trainer, "settings", None), "epochs", None),
-                                      "start_step": getattr(trainer, "global_step", 0),
-                                      "device": str(getattr(trainer, "device", ""))}))
-        if type(event) is StepEvent:
-            self.steps_emitted += 1
-        self.buffer.put(event)
+            if not child.send(job):
+                child.end()
+                raise TrainingError("the training process ended before it was given the run")
+            self.child = child
+            commands, self._commands = self._commands, []
+        for kind in commands:
+            child.send({"kind": kind})
+        return child
 
     @Slot()
     def run(self) -> None:
-        request = self.request
-        outcome: RunOutcome
-        changes: list[str] = []
-        try:
-            from workbench.runs import prepare_run, train_project
+        from workbench.training.child_process import crash_message, mark_failed
 
-            limit_training_threads()
-            if request.distill is not None:
-                outcome = self._distill(request.distill)
-            else:
-                prepared = prepare_run(request.project, None, request.project.dataset if request.fit_data else None)
-                changes = list(prepared.changes)
-                bundle = prepared.data
-                self.prepared.emit({"task": bundle.task, "train_size": bundle.train_size, "val_size": bundle.val_size,
-                                    "description": bundle.description, "changes": changes,
-                                    "epochs": prepared.project.training.epochs})
-                result = train_project(prepared, request.run_dir, listeners=[self._listen],
-                                       resume_from=request.resume_from, on_trainer=self._attach)
-                outcome = RunOutcome(result.status, result.message, request.run_dir, dict(result.summary), changes)
-                if request.results and result.status != "failed":
-                    self._evaluate(bundle)
-        except Exception as exc:  # bad data, a network that does not fit, a bug: the app stays up
+        request = self.request
+        outcome: RunOutcome | None = None
+        failed_seen = False
+        since = time.time()
+        child: Any = None
+        try:
+            child = self._launch()
+            for record in child.records():
+                kind = record.get("kind")
+                if kind == "step":
+                    self.steps_emitted += 1
+                    self.last_step = record.get("step")
+                    self.buffer.put(record)
+                elif kind in ("epoch", "resumed", "finished", "failed"):
+                    if kind == "epoch":
+                        self.last_epoch = record.get("epoch")
+                    failed_seen = failed_seen or kind == "failed"
+                    self.buffer.put(record)
+                elif kind == "meta":
+                    data = {k: v for k, v in record.items() if k != "kind"}
+                    self._state.device = str(data.get("device") or "")
+                    self._state.steps_per_epoch = data.get("steps_per_epoch")
+                    self._started = True
+                    self.buffer.put(("meta", data))
+                elif kind == "memory":
+                    self.buffer.put(("memory", (record.get("bytes"), str(record.get("what") or ""))))
+                elif kind == "control":
+                    self._control(record)
+                elif kind == "prepared":
+                    self.prepared.emit({k: v for k, v in record.items() if k != "kind"})
+                elif kind == "outcome":
+                    summary = record.get("summary")
+                    outcome = RunOutcome(str(record.get("status") or "failed"), str(record.get("message") or ""),
+                                         request.run_dir, summary if isinstance(summary, dict) else {},
+                                         [str(c) for c in record.get("changes") or []])
+            code = child.wait()
+            if outcome is None:  # it died before saying how the run ended
+                message = crash_message(code, request.run_dir)
+                log.warning("%s (process %d, run folder %s)", message, child.pid, request.run_dir)
+                mark_failed(request.run_dir, message, since, self.last_step, self.last_epoch)
+                outcome = RunOutcome("failed", message, request.run_dir, {"status": "failed", "message": message})
+        except Exception as exc:  # the process could not be started, a bug: the app stays up
             if not isinstance(exc, WorkbenchError):
                 log.exception("training run failed")
             message = _describe(exc)
-            outcome = RunOutcome("failed", message, request.run_dir, {"status": "failed", "message": message}, changes)
-            self.buffer.put(("failed", message))
+            outcome = RunOutcome("failed", message, request.run_dir, {"status": "failed", "message": message})
         finally:
-            with self._lock:
-                self._trainer = None
+            if child is not None:
+                child.end()
+        if outcome.status == "failed":
+            if not failed_seen:
+                self.buffer.put(("failed", outcome.message))  # the curve's run is over too
+        elif request.results:
+            self._evaluate()
         self.run_ended.emit(outcome)
         _quit_own_thread()
 
-    def _distill(self, job: DistillRequest) -> RunOutcome:
-        """The distillation as this worker's run; its failures raise to `run`, which reports them."""
-        import json
+    def _control(self, record: dict[str, Any]) -> None:
+        state, step = record.get("state"), record.get("step")
+        if state == "paused":
+            self._state.is_paused, self._state.paused_after = True, step
+        elif state == "running":
+            self._state.is_paused, self._state.paused_after = False, None
+        elif state == "stopping":
+            self._state.is_paused = False
+            self._state.stop_requested, self._state.stopping_after = True, step
 
-        from workbench.export.distill_runs import distill_run
-
-        request = self.request
-        self.prepared.emit({"task": "", "train_size": 0, "val_size": 0, "description": "", "changes": [],
-                            "epochs": job.settings.epochs})
-        result = distill_run(job.teacher_run, job.student, request.run_dir, job.settings, name=request.project.name,
-                             baseline=job.baseline, listeners=[self._listen], resume_from=request.resume_from,
-                             on_trainer=self._attach)
-        try:
-            summary = json.loads((request.run_dir / "summary.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            summary = result.summary()
-        if request.results:
-            self._evaluate(None)
-        message = result.verdict() if result.baseline is not None else ""
-        return RunOutcome(result.status, message, request.run_dir, summary)
-
-    def _evaluate(self, bundle: Any) -> None:
+    def _evaluate(self) -> None:
         from workbench.gui.training.results_data import compute_results
 
         try:
-            results = compute_results(self.request.run_dir, bundle, self.request.results_checkpoint)
+            results = compute_results(self.request.run_dir, None, self.request.results_checkpoint)
         except Exception as exc:  # a run without a checkpoint has no results: say so, keep the run
             log.warning("no results for %s: %s", self.request.run_dir, _describe(exc))
             return
