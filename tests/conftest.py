@@ -9,3 +9,19 @@ from __future__ import annotations
 import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+from hypothesis import HealthCheck, Phase, settings  # noqa: E402
+
+# Property tests (hypothesis): a bounded run by default, so that the whole property suite adds
+# well under a minute on a 2-core machine, and a deep one on request (see the README):
+#   python -m pytest -o faulthandler_timeout=0 --hypothesis-profile=long tests/graph ...
+# No deadline: on a shared machine one example's time says nothing about the code. No explain
+# phase: it imports libcst and re-runs failures, seconds that a shrunk example already saves.
+_COMMON = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.too_slow],
+    "phases": [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
+}
+settings.register_profile("bounded", max_examples=150, **_COMMON)
+settings.register_profile("long", max_examples=10_000, **_COMMON)
+settings.load_profile("bounded")  # --hypothesis-profile, applied after this file, overrides it
