@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="RUN_DIR", help="run folder (default: runs/<project>-<time>)")
     p.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its checkpoint (e.g. RUN_DIR/checkpoints/last.pt)")
     p.add_argument("--data", metavar="PATH", help="train on this file or folder instead of the project's dataset")
-    p.add_argument("--target", metavar="COLUMN", help="with a CSV --data: the column to predict")
+    p.add_argument("--target", metavar="COLUMN", help="with a table --data (CSV/TSV or Parquet): the column to predict")
     p.add_argument("--image-size", nargs=2, type=int, metavar=("H", "W"), help="with an image folder --data: resize to H×W")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     g = p.add_argument_group("distributed training (PyTorch DDP, started through torchrun's launcher)")
@@ -325,8 +325,8 @@ def _data_override(args: argparse.Namespace):
     name = path.name.lower()
     if path.is_dir():
         source = "images"
-    elif name.endswith((".csv", ".tsv")):
-        source = "csv"
+    elif name.endswith((".csv", ".tsv", ".parquet")):
+        source = "csv"  # the table reader: CSV/TSV text or Parquet
     elif name.endswith(".npz"):
         source = "npz"
     elif "idx" in name or "ubyte" in name:
@@ -335,13 +335,13 @@ def _data_override(args: argparse.Namespace):
         source = "textfile"
     else:
         raise WorkbenchError(
-            f"--data {path}: cannot tell the format from the name — use a .csv/.tsv, .npz, .txt, "
+            f"--data {path}: cannot tell the format from the name — use a .csv/.tsv/.parquet, .npz, .txt, "
             "an IDX file (…-idx3-ubyte) or a folder of images with one sub-folder per class"
         )
     options: dict[str, Any] = {}
     if args.target:
         if source != "csv":
-            raise WorkbenchError("--target only applies to CSV data")
+            raise WorkbenchError("--target only applies to a table (CSV/TSV or Parquet)")
         options["target"] = args.target
     if args.image_size:
         if source != "images":

@@ -39,8 +39,13 @@ CHECKPOINTS = "checkpoints"
 
 
 def data_record(bundle: DataBundle, spec: DatasetSpec) -> dict[str, Any]:
-    """The facts about the data that sampling and export need without reloading it."""
-    return {
+    """The facts about the data that sampling, export and evaluation need without reloading it.
+
+    `preprocessing` (images: channels, resize/crop steps, mean and std) and `encoding` (tables:
+    each column's statistics and categories) let `workbench evaluate` prepare new data exactly
+    as the run's validation data was, without fitting anything on it.
+    """
+    record: dict[str, Any] = {
         "dataset": spec.to_dict(),
         "task": bundle.task,
         "input_shape": list(bundle.input_shape),
@@ -53,6 +58,12 @@ def data_record(bundle: DataBundle, spec: DatasetSpec) -> dict[str, Any]:
         "train_size": bundle.train_size,
         "val_size": bundle.val_size,
     }
+    encoding = dict(bundle.encoding or {})
+    if encoding.get("preprocessing"):
+        record["preprocessing"] = encoding.pop("preprocessing")
+    if encoding:
+        record["encoding"] = encoding
+    return record
 
 
 def fit_problems(graph: Graph, bundle: DataBundle, dataset_name: str, spec: DatasetSpec | None = None) -> list[str]:

@@ -23,7 +23,10 @@ log = logging.getLogger(__name__)
 # with them) are imported when data is loaded, not when the readers are listed (the GUI's
 # data-source menu is filled while the window is built).
 _READERS: dict[str, tuple[str, str, str]] = {
-    "csv": ("file", "CSV/TSV table: one row per sample, a target column", "workbench.data.tabular:load_csv"),
+    # One reader for tables, whatever their format (told by the file's content): old project
+    # files name it "csv", and its options (target, task, missing, ignore) are the same for both.
+    "csv": ("file", "Table: CSV/TSV text or Parquet; one row per sample, a target column",
+            "workbench.data.tabular:load_csv"),
     "images": ("folder", "Images: class sub-folders, train/ + val/ folders, or a path,label[,split] "
                "manifest (JPEG, PNG, WebP, BMP, GIF, TIFF)",
                "workbench.data.images:load_image_folder"),

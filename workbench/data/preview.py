@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +41,7 @@ from workbench.data.datasets import AugmentedImageDataset
 from workbench.data.images import ImageFileDataset
 from workbench.data.loading import READER_NAMES, load_dataset, path_kind
 from workbench.data.paths import resolve_path
-from workbench.data.tabular import MISSING_TOKENS, Table, load_csv_table
+from workbench.data.tabular import Table, load_csv_table
 from workbench.data.text import CharWindowDataset, builtin_corpus_path
 from workbench.errors import DataError
 
@@ -228,23 +228,15 @@ def _target_range(bundle: DataBundle, y_train: torch.Tensor, y_val: torch.Tensor
 
 
 def _describe_table(preview: DataPreview, table: Table, bundle: DataBundle) -> None:
+    """The file's first rows as text (the reader keeps only those as text) and its constant columns."""
     preview.header = list(table.names)
-    preview.rows = [list(row) for row in table.rows[:PREVIEW_ROWS]]
-    preview.row_labels = [str(line) for line in table.lines[:PREVIEW_ROWS]]
+    preview.rows = [list(row) for row in table.head[:PREVIEW_ROWS]]
+    preview.row_labels = [str(line) for line in table.head_lines[:PREVIEW_ROWS]]
     encoding = bundle.encoding or {}
     preview.target_column = encoding.get("target", {}).get("name")
     features = [info["name"] for info in encoding.get("features", [])]
-    preview.constant_columns = [name for name in features if _constant(table.column(table.names.index(name)))]
-
-
-def _constant(cells: Sequence[str]) -> bool:
-    """Every present cell holds the same value ("1" and "1.0" are the same number)."""
-    present = [c for c in cells if c.lower() not in MISSING_TOKENS]
-    try:
-        values: set[object] = {float(c) for c in present}
-    except ValueError:
-        values = set(present)
-    return len(values) <= 1
+    # Typed columns: "1" and "1.0" are one number; gaps do not count.
+    preview.constant_columns = [name for name in features if table.constant(table.names.index(name))]
 
 
 def _unstandardise(x: np.ndarray, stats: dict[str, list[float]] | None) -> np.ndarray:

@@ -1,17 +1,16 @@
-"""CSV / TSV tables: one row per sample, one target column, numeric and categorical features.
+"""CSV / TSV and Parquet tables: one row per sample, one target column, numeric and categorical features.
 
-Loading runs in stages so that each problem is reported with its row: parse the text into
-rows (ragged rows named), find missing cells (named, or dropped / filled on request), type each
-column, split, then fill, one-hot encode and standardise with statistics of the train rows.
+Loading runs in stages so that each problem is reported with its row: read the file into
+columns (workbench.data.table_file: pyarrow's parser, ragged rows named), find missing cells
+(named, or dropped / filled on request), type each column, split, then fill, one-hot encode and
+standardise with statistics of the train rows. Every stage works on whole columns (pyarrow and
+numpy), never row by row in Python, so a million-row file loads in seconds.
 Row numbers are line numbers as a spreadsheet or editor shows them (the header is row 1).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,141 +18,17 @@ import numpy as np
 
 from workbench.data.assemble import assemble
 from workbench.data.bundle import DataBundle, DatasetSpec
-from workbench.data.labels import (
-    check_regression_target,
-    encode_classes,
-    infer_task,
-)
+from workbench.data.labels import check_regression_target, encode_classes, infer_task
 from workbench.data.options import Options
-from workbench.data.paths import read_bytes
 from workbench.data.splits import feature_stats, split_indices
-from workbench.data.text import decode_utf8
+from workbench.data.table_file import MAX_LISTED, MISSING_TOKENS, Column, Table, listing, read_table
 from workbench.errors import DataError
 
 log = logging.getLogger(__name__)
 
-MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
-DELIMITERS = (",", "\t", ";", "|")  # preference order when the header is ambiguous
+__all__ = ["MAX_CATEGORIES", "MISSING_TOKENS", "Table", "load_csv", "load_csv_table"]
+
 MAX_CATEGORIES = 100  # a text column with more distinct values than this is probably an id
-MAX_LISTED = 5  # rows named in one message before "and N more"
-
-
-@dataclass
-class Table:
-    """A parsed table: column names, cells as text, and each row's line number."""
-
-    path: Path
-    names: list[str]
-    rows: list[list[str]]
-    lines: list[int]
-    delimiter: str
-
-    def column(self, j: int) -> list[str]:
-        return [row[j] for row in self.rows]
-
-
-def _listing(items: list[str]) -> str:
-    more = f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else ""
-    return ", ".join(items[:MAX_LISTED]) + more
-
-
-def _choose_delimiter(text: str, path: Path, option: str | None) -> str:
-    if option is not None:
-        named = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
-        delim = named.get(option, option)
-        if len(delim) != 1:
-            raise DataError(f"{path}: option 'delimiter' must be one character (or 'tab'), "
-                            f"got {option!r}")
-        return delim
-    if path.suffix.lower() in (".tsv", ".tab"):
-        return "\t"
-    # The header line decides: a table's header holds its delimiter once per column break,
-    # while the data may hold decimal commas or free text.
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    counts = {d: first.count(d) for d in DELIMITERS}
-    best = max(DELIMITERS, key=lambda d: (counts[d], -DELIMITERS.index(d)))
-    return best if counts[best] > 0 else ","
-
-
-def parse_table(path: Path, delimiter: str | None, header: bool) -> Table:
-    raw = read_bytes(path)
-    if not raw.strip():
-        raise DataError(f"CSV file {path} is empty; it needs a header row and data rows")
-    text = decode_utf8(raw, path)
-    delim = _choose_delimiter(text, path, delimiter)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    try:
-        for row in reader:
-            if not row or all(not cell.strip() for cell in row):
-                continue  # blank lines are not samples
-            rows.append([cell.strip() for cell in row])
-            lines.append(reader.line_num)
-    except csv.Error as exc:
-        raise DataError(f"CSV file {path} row {reader.line_num}: {exc}") from exc
-    if not rows:
-        raise DataError(f"CSV file {path} holds only blank lines or empty fields; it needs a header row "
-                        f"and data rows")
-
-    if header:
-        names = [n or f"column_{j + 1}" for j, n in enumerate(rows[0])]
-        rows, lines = rows[1:], lines[1:]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise DataError(f"CSV file {path}: the header names column(s) "
-                            f"{', '.join(repr(d) for d in dupes)} more than once; rename them")
-    else:
-        names = [f"column_{j + 1}" for j in range(len(rows[0]))]
-    if not rows:
-        raise DataError(f"CSV file {path} has a header but no data rows")
-    if len(names) < 2:
-        raise DataError(
-            f"CSV file {path} has a single column {names[0]!r} (delimiter {delim!r}); a table "
-            f"needs feature columns and a target column; set option delimiter if it is another"
-        )
-    ragged = [f"row {line} has {len(row)} fields" for row, line in zip(rows, lines)
-              if len(row) != len(names)]
-    if ragged:
-        raise DataError(
-            f"CSV file {path}: expected {len(names)} fields per row (as in the "
-            f"{'header' if header else 'first row'}), but {_listing(ragged)}; check for a missing "
-            f"or extra delimiter {delim!r} or an unclosed quote"
-        )
-    return Table(path, names, rows, lines, delim)
-
-
-def _numeric(values: list[str]) -> np.ndarray | None:
-    """The column as float64 if every present value is a number, else None."""
-    try:
-        return np.array([float(v) for v in values], dtype=np.float64)
-    except ValueError:
-        return None
-
-
-@dataclass
-class Column:
-    name: str
-    index: int
-    missing: np.ndarray  # bool per row
-    numbers: np.ndarray | None  # float64 with NaN where missing; None for a text column
-
-
-def _column(table: Table, j: int) -> Column:
-    cells = table.column(j)
-    missing = np.array([c.lower() in MISSING_TOKENS for c in cells], dtype=bool)
-    present = [c for c, m in zip(cells, missing) if not m]
-    nums = _numeric(present)
-    numbers = None
-    if nums is not None:
-        if not np.isfinite(nums).all():
-            k = int(np.flatnonzero(~np.isfinite(nums))[0])
-            line = np.asarray(table.lines)[~missing][k]
-            raise DataError(f"CSV file {table.path} row {line} column {table.names[j]!r}: "
-                            f"infinite value {present[k]!r}; replace it")
-        numbers = np.full(len(cells), np.nan)
-        numbers[~missing] = nums
-    return Column(table.names[j], j, missing, numbers)
 
 
 def load_csv(spec: DatasetSpec, path: Path, base_dir: Path | None = None) -> DataBundle:
@@ -162,10 +37,9 @@ def load_csv(spec: DatasetSpec, path: Path, base_dir: Path | None = None) -> Dat
 
 
 def load_csv_table(spec: DatasetSpec, path: Path) -> tuple[DataBundle, Table]:
-    """The bundle and the parsed table it came from (cells as text, as in the file), so that a
-    preview shows the user's own rows without reading and parsing the file a second time."""
-    where = f"CSV file {path}"
-    opts = Options(spec.options, where)
+    """The bundle and the table it came from (its first rows as text, as in the file), so that
+    a preview shows the user's own rows without reading and parsing the file a second time."""
+    opts = Options(spec.options, f"CSV file {path}")
     target_opt = opts.str("target", None)
     task_opt = opts.choice("task", "auto", ("auto", "classification", "regression"))
     missing_opt = opts.choice("missing", "error", ("error", "drop", "fill"))
@@ -174,7 +48,8 @@ def load_csv_table(spec: DatasetSpec, path: Path) -> tuple[DataBundle, Table]:
     ignore = opts.str_list("ignore")
     opts.finish()
 
-    table = parse_table(path, delimiter_opt, header)
+    table = read_table(path, delimiter_opt, header)
+    where = table.where
     target_name = target_opt if target_opt is not None else table.names[-1]
     for name in [target_name, *ignore]:
         if name not in table.names:
@@ -183,104 +58,20 @@ def load_csv_table(spec: DatasetSpec, path: Path) -> tuple[DataBundle, Table]:
                             f"{', '.join(table.names)}")
     if target_name in ignore:
         raise DataError(f"{where}: column {target_name!r} is both the target and ignored")
-    target = _column(table, table.names.index(target_name))
-    features = [_column(table, j) for j, n in enumerate(table.names)
+    target = table.column(table.names.index(target_name))
+    features = [table.column(j) for j, n in enumerate(table.names)
                 if n != target_name and n not in ignore]
     if not features:
         raise DataError(f"{where}: no feature columns are left besides the target {target_name!r}")
 
-    # --- missing values -------------------------------------------------------------------
-    lines = np.asarray(table.lines)
-    feature_missing = np.zeros(len(lines), dtype=bool)
-    for col in features:
-        feature_missing |= col.missing
-    cells = [f"row {lines[i]} column {col.name!r}"
-             for i in range(len(lines)) for col in [*features, target] if col.missing[i]]
-    keep = np.ones(len(lines), dtype=bool)
-    if cells and missing_opt == "error":
-        raise DataError(
-            f"{where}: {len(cells)} missing value(s): {_listing(cells)}; fill them in, or set "
-            f"option missing to 'drop' (leave those rows out) or 'fill' (use the column's mean "
-            f"or most common value)"
-        )
-    if missing_opt == "drop":
-        keep &= ~(feature_missing | target.missing)
-    elif target.missing.any():
-        # A target cannot be made up: rows without one are left out even when filling.
-        log.warning("%s: %d row(s) without a target value left out (first: row %d)", where,
-                    int(target.missing.sum()), int(lines[target.missing][0]))
-        keep &= ~target.missing
+    keep = _rows_to_keep(table, features, target, missing_opt)
     dropped = int((~keep).sum())
-    if not keep.any():
-        raise DataError(f"{where}: every row has a missing value, so no rows are left")
-
-    # --- target ---------------------------------------------------------------------------
-    raw_target = target.numbers if target.numbers is not None else \
-        np.array(table.column(target.index), dtype=object)
-    y_raw = raw_target[keep]
-    if target.numbers is None:
-        y_raw = y_raw.astype(str)
-    task = infer_task(y_raw) if task_opt == "auto" else task_opt
-    what = f"target column {target_name!r}"
-    if task == "classification":
-        if target.numbers is not None and len(np.unique(y_raw)) > MAX_CATEGORIES:
-            raise DataError(f"{where}: {what} has {len(np.unique(y_raw))} distinct numbers; "
-                            f"that is not a set of classes: use task 'regression'")
-        y, class_names, _ = encode_classes(y_raw, where, what)
-    else:
-        y = check_regression_target(y_raw, where, what)
-        class_names = None
-
-    # --- split, then fill / encode / standardise with train statistics ----------------------
-    tr, va = split_indices(int(keep.sum()), spec.val_fraction, spec.seed, where,
-                           stratify=y if task == "classification" else None)
     row_ids = np.flatnonzero(keep)
-    blocks: list[np.ndarray] = []
-    feature_names: list[str] = []
-    means: list[float] = []
-    stds: list[float] = []
-    described: list[dict[str, Any]] = []
-    for col in features:
-        if col.numbers is not None:
-            values = col.numbers[row_ids]
-            info: dict[str, Any] = {"name": col.name, "kind": "numeric"}
-            if np.isnan(values).any():
-                fill = float(np.nanmean(values[tr])) if (~np.isnan(values[tr])).any() else 0.0
-                values = np.where(np.isnan(values), fill, values)
-                info["fill"] = fill
-            mean, std = feature_stats(values[tr][:, None])
-            blocks.append(((values - mean[0]) / std[0])[:, None])
-            feature_names.append(col.name)
-            means.append(float(mean[0]))
-            stds.append(float(std[0]))
-            info.update(mean=float(mean[0]), std=float(std[0]))
-        else:
-            cells_all = np.array(table.column(col.index), dtype=object)[row_ids]
-            present = ~col.missing[row_ids]
-            categories = sorted(set(cells_all[present]))
-            if len(categories) > MAX_CATEGORIES and len(categories) > 0.5 * present.sum():
-                raise DataError(
-                    f"{where}: column {col.name!r} holds {len(categories)} different texts "
-                    f"(e.g. {categories[0]!r}); it looks like a name or id, not a category; "
-                    f"leave it out with option ignore: [{col.name!r}]"
-                )
-            info = {"name": col.name, "kind": "categorical", "categories": categories}
-            if not present.all():
-                train_vals, counts = np.unique(cells_all[tr][present[tr]].astype(str),
-                                               return_counts=True)
-                fill_cat = str(train_vals[np.argmax(counts)]) if len(train_vals) else categories[0]
-                cells_all = np.where(present, cells_all, fill_cat)
-                info["fill"] = fill_cat
-            index = {c: k for k, c in enumerate(categories)}
-            onehot = np.zeros((len(row_ids), len(categories)))
-            onehot[np.arange(len(row_ids)), [index[c] for c in cells_all]] = 1.0
-            blocks.append(onehot)
-            # One-hot columns stay 0/1; identity statistics keep normalization aligned with x.
-            feature_names += [f"{col.name}={c}" for c in categories]
-            means += [0.0] * len(categories)
-            stds += [1.0] * len(categories)
-        described.append(info)
-    x = np.concatenate(blocks, axis=1).astype(np.float32)
+
+    y, task, class_names = _target(target, row_ids, task_opt, where)
+    tr, va = split_indices(len(row_ids), spec.val_fraction, spec.seed, where,
+                           stratify=y if task == "classification" else None)
+    x_tr, x_va, feature_names, means, stds, described = _encode(table, features, row_ids, tr, va)
 
     encoding: dict[str, Any] = {
         "feature_names": feature_names,
@@ -291,8 +82,8 @@ def load_csv_table(spec: DatasetSpec, path: Path) -> tuple[DataBundle, Table]:
         "dropped_rows": dropped,
     }
     bundle = assemble(
-        x[tr], y[tr], spec=spec, where=where, task=task, class_names=class_names, norm="none",
-        val=(x[va], y[va]), encoding=encoding,
+        x_tr, y[tr], spec=spec, where=where, task=task, class_names=class_names, norm="none",
+        val=(x_va, y[va]), encoding=encoding,
         description=(f"{path.name}: {len(row_ids)} rows, {len(feature_names)} features, target "
                      f"{target_name!r} ({task}{f', {len(class_names)} classes' if class_names else ''})"
                      + (f", {dropped} rows dropped" if dropped else "")),
@@ -302,3 +93,192 @@ def load_csv_table(spec: DatasetSpec, path: Path) -> tuple[DataBundle, Table]:
     bundle.normalization = stats
     log.info("%s: target %r -> %s; features %s", where, target_name, task, feature_names)
     return bundle, table
+
+
+def _rows_to_keep(table: Table, features: list[Column], target: Column, missing_opt: str) -> np.ndarray:
+    """Rows that become samples: missing cells named (option missing: error), or their rows left out."""
+    where = table.where
+    feature_missing = np.zeros(table.n_rows, dtype=bool)
+    for col in features:
+        feature_missing |= col.missing
+    columns = [*features, target]
+    total = sum(int(col.missing.sum()) for col in columns)
+    if total and missing_opt == "error":
+        # Name the first cells in reading order: row by row, left to right as the columns are used.
+        # Each of these rows has a missing cell, so the first MAX_LISTED rows hold the cells named.
+        rows = np.flatnonzero(feature_missing | target.missing)[:MAX_LISTED]
+        cells = [f"row {line} column {col.name!r}" for i, line in zip(rows, table.line_numbers(rows))
+                 for col in columns if col.missing[i]]
+        raise DataError(
+            f"{where}: {total} missing value(s): {listing(cells, total)}; fill them in, or set "
+            f"option missing to 'drop' (leave those rows out) or 'fill' (use the column's mean "
+            f"or most common value)"
+        )
+    keep = np.ones(table.n_rows, dtype=bool)
+    if missing_opt == "drop":
+        keep &= ~(feature_missing | target.missing)
+    elif target.missing.any():
+        # A target cannot be made up: rows without one are left out even when filling.
+        first = int(table.line_numbers(np.flatnonzero(target.missing)[:1])[0])
+        log.warning("%s: %d row(s) without a target value left out (first: row %d)", where,
+                    int(target.missing.sum()), first)
+        keep &= ~target.missing
+    if not keep.any():
+        raise DataError(f"{where}: every row has a missing value, so no rows are left")
+    return keep
+
+
+def _target(target: Column, row_ids: np.ndarray, task_opt: str, where: str
+            ) -> tuple[np.ndarray, str, list[str] | None]:
+    """Class ids or regression values of the kept rows, the task and the class names."""
+    what = f"target column {target.name!r}"
+    if target.numbers is None:
+        assert target.codes is not None
+        names = np.array(target.categories, dtype=str)
+        task = infer_task(names) if task_opt == "auto" else task_opt  # text: classes
+        if task == "regression":
+            check_regression_target(names, where, what)  # refuses text, naming the column
+        codes = target.codes[row_ids]  # no row without a target is kept
+        used = np.flatnonzero(np.bincount(codes, minlength=len(names)))
+        _, class_names, _ = encode_classes(names[used], where, what)
+        position = np.zeros(len(names), dtype=np.int64)  # category -> class id
+        position[used] = np.arange(len(used))
+        return position[codes], "classification", class_names
+    y_raw = target.numbers[row_ids]
+    task = infer_task(y_raw) if task_opt == "auto" else task_opt
+    if task == "classification":
+        values, ids = np.unique(y_raw, return_inverse=True)
+        if len(values) > MAX_CATEGORIES:
+            raise DataError(f"{where}: {what} has {len(values)} distinct numbers; "
+                            f"that is not a set of classes: use task 'regression'")
+        _, class_names, _ = encode_classes(values, where, what)
+        return ids.reshape(-1).astype(np.int64), task, class_names
+    return check_regression_target(y_raw, where, what), "regression", None
+
+
+def _encode(table: Table, features: list[Column], row_ids: np.ndarray, tr: np.ndarray, va: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, list[str], list[float], list[float], list[dict[str, Any]]]:
+    """x of the train rows `tr` and of the validation rows `va` (float32): numbers filled and
+    standardised and categories one-hot, with statistics of the train rows; the feature names,
+    means, stds and each column's record."""
+    every_row = len(row_ids) == table.n_rows  # nothing dropped: the columns need no copy
+    numeric: list[tuple[int, np.ndarray, float, float]] = []  # (x column, values, mean, std)
+    one_hot: list[tuple[int, np.ndarray]] = []  # (first x column, one-hot position per kept row)
+    feature_names: list[str] = []
+    means: list[float] = []
+    stds: list[float] = []
+    described: list[dict[str, Any]] = []
+    for col in features:
+        at = len(feature_names)
+        if col.numbers is not None:
+            values = col.numbers if every_row else col.numbers[row_ids]
+            info: dict[str, Any] = {"name": col.name, "kind": "numeric"}
+            gaps = col.missing if every_row else col.missing[row_ids]  # NaN exactly where missing
+            if gaps.any():
+                train = values[tr]
+                fill = float(np.nanmean(train)) if (~np.isnan(train)).any() else 0.0
+                values = np.where(gaps, fill, values)
+                info["fill"] = fill
+            mean, std = feature_stats(values[tr][:, None])
+            numeric.append((at, values, float(mean[0]), float(std[0])))
+            feature_names.append(col.name)
+            means.append(float(mean[0]))
+            stds.append(float(std[0]))
+            info.update(mean=float(mean[0]), std=float(std[0]))
+        else:
+            ids, info = _one_hot_plan(table, col, row_ids, tr)
+            one_hot.append((at, ids))
+            categories = info["categories"]
+            feature_names += [f"{col.name}={c}" for c in categories]
+            # One-hot columns stay 0/1; identity statistics keep normalization aligned with x.
+            means += [0.0] * len(categories)
+            stds += [1.0] * len(categories)
+        described.append(info)
+    width = len(feature_names)
+    return (_fill(tr, width, numeric, one_hot), _fill(va, width, numeric, one_hot),
+            feature_names, means, stds, described)
+
+
+FILL_BLOCK = 1 << 14  # rows of x written at a time: a block of every column stays in the cache
+
+
+def _fill(rows: np.ndarray, width: int, numeric: list[tuple[int, np.ndarray, float, float]],
+          one_hot: list[tuple[int, np.ndarray]]) -> np.ndarray:
+    """x (len(rows), width) float32 of the kept rows `rows`, row-major as torch keeps it.
+
+    Written a block of rows at a time: a column written whole into a row-major x strides over
+    all of it once per column, which costs more than the arithmetic."""
+    x = np.zeros((len(rows), width), dtype=np.float32)  # one-hot columns: only the ones are set
+    for start in range(0, len(rows), FILL_BLOCK):
+        block = rows[start:start + FILL_BLOCK]
+        out = x[start:start + FILL_BLOCK]
+        for at, values, mean, std in numeric:
+            # In float64 as the statistics, stored as float32: the same numbers as before.
+            part = values[block]
+            np.subtract(part, mean, out=part)
+            out[:, at] = np.divide(part, std, out=part)
+    for at, ids in one_hot:
+        x[np.arange(len(rows)), at + ids[rows]] = 1.0
+    return x
+
+
+def _one_hot_plan(table: Table, col: Column, row_ids: np.ndarray, tr: np.ndarray
+                  ) -> tuple[np.ndarray, dict[str, Any]]:
+    """A text column's one-hot position per kept row, one position per category present in the
+    kept rows (sorted), gaps filled with the train rows' most common category; and its record."""
+    assert col.codes is not None
+    where = table.where
+    codes = col.codes[row_ids]
+    present = codes >= 0
+    counts = np.bincount(codes[present], minlength=len(col.categories))
+    used = np.flatnonzero(counts)
+    categories = [col.categories[k] for k in used]
+    if not categories:
+        raise DataError(f"{where}: column {col.name!r} has no value in the rows used; fill it in, or "
+                        f"leave it out with option ignore: [{col.name!r}]")
+    if len(categories) > MAX_CATEGORIES and len(categories) > 0.5 * present.sum():
+        _refuse_stray_text(table, col, codes, counts, row_ids)
+        raise DataError(
+            f"{where}: column {col.name!r} holds {len(categories)} different texts "
+            f"(e.g. {categories[0]!r}); it looks like a name or id, not a category; "
+            f"leave it out with option ignore: [{col.name!r}]"
+        )
+    info: dict[str, Any] = {"name": col.name, "kind": "categorical", "categories": categories}
+    position = np.full(len(col.categories) + 1, -1, dtype=np.int64)  # category -> one-hot column
+    position[used] = np.arange(len(used))
+    ids = position[codes]
+    if not present.all():
+        train = codes[tr]
+        counts = np.bincount(train[train >= 0], minlength=len(col.categories))
+        # Ties go to the first category in sorted order, as np.unique's argmax did.
+        fill = int(np.argmax(counts)) if counts.any() else int(used[0])
+        ids = np.where(present, ids, position[fill])
+        info["fill"] = col.categories[fill]
+    return ids, info
+
+
+def _refuse_stray_text(table: Table, col: Column, codes: np.ndarray, counts: np.ndarray,
+                       row_ids: np.ndarray) -> None:
+    """A column of numbers with a few cells of text reads as text with thousands of categories:
+    name the first text cell's row instead of calling the column an id (only on that error)."""
+    number = np.array([_is_number(text) for text in col.categories], dtype=bool)
+    numbers = int(counts[number].sum())
+    if numbers <= 0.5 * counts.sum():
+        return
+    stray = np.append(~number, False)[codes]  # code -1 (missing) is not stray
+    first = int(row_ids[np.flatnonzero(stray)[0]])
+    line = int(table.line_numbers([first])[0])
+    text = col.categories[int(col.codes[first])]  # type: ignore[index]
+    raise DataError(
+        f"{table.where} row {line} column {col.name!r}: {text!r} is not a number, while {numbers} of "
+        f"the column's {int(counts.sum())} cells are ({int(counts[~number].sum())} are not); correct "
+        f"it (a gap can be left empty or NA), or leave the column out with option ignore: [{col.name!r}]"
+    )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -100,6 +100,9 @@ def build_metadata(
         meta["task"] = data.task
         if data.normalization:
             meta["normalization"] = data.normalization
+        preprocessing = (data.encoding or {}).get("preprocessing")
+        if preprocessing:  # images: colour, resize/crop steps, scale, mean and std, as JSON
+            meta["preprocessing"] = preprocessing
         if data.class_names:
             meta["class_names"] = list(data.class_names)
         if data.vocab:
