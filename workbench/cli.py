@@ -81,6 +81,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--finetune-epochs", type=int, default=0, metavar="N", help="training after pruning, to recover accuracy")
     p.add_argument("--checkpoint", default="best", choices=("best", "last"), help="which checkpoint to export")
 
+    p = sub.add_parser("evaluate", help="score a trained run on held-out data (accuracy, per-class table, confusion matrix)")
+    p.add_argument("run_dir", help="run folder made by 'workbench train'")
+    p.add_argument("--data", required=True, metavar="PATH",
+                   help="held-out data read like the run's: an image folder (its test/ part if it has one, else val/), "
+                        "a manifest, official MNIST/CIFAR files (their test part) or a CSV table")
+    p.add_argument("--checkpoint", default="best", choices=("best", "last"), help="which checkpoint to score")
+    p.add_argument("--out", metavar="DIR", help="folder for evaluation.json and evaluation.md "
+                                                "(default: RUN_DIR/evaluations/<data>-<time>)")
+    p.add_argument("--batch-size", type=int, default=256, metavar="N", help="samples per forward pass (default 256)")
+
     p = sub.add_parser("distill", help="train a smaller student on a trained teacher's outputs")
     p.add_argument("teacher_run", help="the teacher's run folder")
     p.add_argument("--student", metavar="PROJECT_OR_SCALE",
@@ -386,6 +396,22 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from workbench.evaluation import evaluate_run
+
+    report, out = evaluate_run(args.run_dir, args.data, checkpoint=args.checkpoint, out_dir=args.out,
+                               batch_size=args.batch_size)
+    print(f"{report.run_dir} ({report.checkpoint.name}) on {report.data}: {report.data_description}")
+    print(report.headline())
+    header, rows = report.table()
+    if rows:
+        _print_table(header, rows)
+    for note in report.notes:
+        print(f"note: {note}")
+    print(f"report: {out / 'evaluation.md'}")
+    return 0
+
+
 def _export_progress(progress: Any) -> None:
     print(f"[{progress.step}/{progress.total}] {progress.message}", file=sys.stderr)
 
@@ -450,6 +476,7 @@ _COMMANDS = {
     "train": cmd_train,
     "sample": cmd_sample,
     "export": cmd_export,
+    "evaluate": cmd_evaluate,
     "distill": cmd_distill,
     "bench": cmd_bench,
 }

@@ -59,8 +59,24 @@ class ImageIndex:
     splits: list[str] | None = None  # "train" / "val" / "test" per file; None: split by val_fraction
 
 
-def index_images(path: Path) -> ImageIndex:
-    """The images under `path` (a folder, or a manifest file), in a stable order."""
+def index_images(path: Path, for_training: bool = True) -> ImageIndex:
+    """The images under `path` (a folder, or a manifest file), in a stable order.
+
+    Training needs two classes at least, and a manifest with a split column needs val rows;
+    `workbench evaluate` (`for_training=False`) takes a single class and test rows alone too.
+    """
+    index = _index(path)
+    if for_training:
+        if index.layout == "manifest" and index.splits is not None and "val" not in index.splits:
+            raise DataError(f"manifest {path}: its split column names no 'val' rows; mark some rows val, "
+                            "or drop the column to split by val_fraction")
+        _need_two_classes(index, path)
+    elif not index.class_names:
+        raise DataError(f"image data {path}: no class has images")
+    return index
+
+
+def _index(path: Path) -> ImageIndex:
     if path.is_file():
         if path.suffix.lower() not in MANIFEST_SUFFIXES:
             raise DataError(f"{path} is a file; point the image reader at a folder of images or at a "
@@ -114,7 +130,6 @@ def _class_folders(path: Path) -> ImageIndex:
         raise DataError(f"image folder {path} contains no images (looked for "
                         f"{', '.join(IMAGE_SUFFIXES)} files in {', '.join(p.name for p in subdirs[:5])}).\n"
                         f"{EXPECTED_TREES}")
-    _need_two_classes(index, path)
     return index
 
 
@@ -145,7 +160,6 @@ def _pre_split(path: Path, train: Path, val: Path, test: Path | None) -> ImageIn
     index.class_names = train_classes
     if not any(s == "val" for s in index.splits or []):
         raise DataError(f"image folder {path}: {val.name}/ has no images in class folders.\n{EXPECTED_TREES}")
-    _need_two_classes(index, path)
     return index
 
 
@@ -193,10 +207,6 @@ def _manifest(path: Path) -> ImageIndex:
     order = {name: i for i, name in enumerate(names)}
     index = ImageIndex(path.parent, "manifest", names, files, [order[t] for t in labels_text],
                        splits if col_split is not None else None)
-    if index.splits is not None and "val" not in index.splits:
-        raise DataError(f"manifest {path}: its split column names no 'val' rows; mark some rows val, "
-                        "or drop the column to split by val_fraction")
-    _need_two_classes(index, path)
     return index
 
 

@@ -133,10 +133,15 @@ def _incomplete(name: str, folder: Path, missing: list[str]) -> DataError:
                      f"{EXPECTED_TREES}")
 
 
+def _holds(folder: Path, files: dict[str, Path], names: tuple[str, ...], own_name: str) -> bool:
+    """Whether `folder` is meant to hold a set: it has one of its files, or is named after it."""
+    return any(n in files for n in names) or (folder.name == own_name and folder.is_dir())
+
+
 def _find_cifar10(path: Path) -> OfficialLayout | None:
     for folder in (path / CIFAR10_FOLDER, path):
         files = _files(folder)
-        if not any(n in files for n in (*CIFAR10_TRAIN, CIFAR10_TEST)) and not (folder.name == CIFAR10_FOLDER and folder.is_dir()):
+        if not _holds(folder, files, (*CIFAR10_TRAIN, CIFAR10_TEST), CIFAR10_FOLDER):
             continue
         missing = [n for n in (*CIFAR10_TRAIN, CIFAR10_TEST) if n not in files]
         if missing:
@@ -150,7 +155,7 @@ def _find_cifar10(path: Path) -> OfficialLayout | None:
 def _find_cifar100(path: Path) -> OfficialLayout | None:
     for folder in (path / CIFAR100_FOLDER, path):
         files = _files(folder)
-        if not any(n in files for n in ("train.bin", "test.bin")) and not (folder.name == CIFAR100_FOLDER and folder.is_dir()):
+        if not _holds(folder, files, ("train.bin", "test.bin"), CIFAR100_FOLDER):
             continue
         missing = [n for n in ("train.bin", "test.bin") if n not in files]
         if missing:
@@ -244,6 +249,8 @@ def read_official(found: OfficialLayout, parts: tuple[str, ...] = PARTS) -> Offi
         raise DataError(f"{found.folder}: the {found.name} files hold images of different sizes "
                         f"({', '.join('×'.join(map(str, s)) for s in sorted(shapes))}); they are not one set")
     images = np.concatenate([c[0] for c in chunks]) if len(chunks) > 1 else chunks[0][0]
+    if not images.flags.writeable:  # one part, read straight from the file's bytes: torch wants its own copy
+        images = images.copy()
     labels = np.concatenate([c[1] for c in chunks]).astype(np.int64)
     names = class_names(found)
     if len(labels) and labels.max() >= len(names):
