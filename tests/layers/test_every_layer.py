@@ -56,6 +56,12 @@ EXAMPLES: dict[str, tuple[list[TensorSpec], dict]] = {
     "SequencePool": ([SEQ], {"mode": "cls"}),
     "Add": ([IMG, IMG, IMG], {"inputs": 3}),
     "Concat": ([IMG, TensorSpec((5, 8, 8))], {"axis": 0}),
+    "ReLU6": ([IMG], {}),
+    "Hardswish": ([IMG], {}),
+    "Hardsigmoid": ([VEC], {}),
+    "SqueezeExcitation": ([TensorSpec((6, 5, 5))], {"squeeze_channels": 2, "activation": "silu", "scale_activation": "hardsigmoid"}),
+    "StochasticDepth": ([IMG], {"p": 0.5, "mode": "row"}),
+    "Identity": ([IMG], {}),
 }
 
 TYPES = [s.type_id for s in all_layer_specs()]
@@ -238,3 +244,71 @@ def test_no_module_outside_the_layer_library_keys_facts_by_type_id() -> None:
             if isinstance(node, ast.Constant) and node.value in ids:
                 found.append(f"{path.relative_to(root)}:{node.lineno} {node.value!r}")
     assert found == []
+
+
+# ----- the layers pretrained torchvision backbones need -----------------------------------------
+
+
+@pytest.mark.parametrize("groups, dilation", [(1, 2), (2, 1), (6, 1), (3, 3)])
+def test_grouped_and_dilated_conv2d_shapes_match_forward(groups: int, dilation: int) -> None:
+    spec = layer_spec("Conv2d")
+    x = TensorSpec((6, 11, 9))
+    params = {**spec.defaults(), "out_channels": 12, "kernel_size": 3, "stride": 2, "padding": 1,
+              "groups": groups, "dilation": dilation}
+    module = spec.build_module(params, [x])
+    assert module.weight.shape == (12, 6 // groups, 3, 3)
+    out = module(torch.randn(2, *x.shape))
+    assert tuple(out.shape[1:]) == spec.shape_rule(params, [x]).shape
+
+
+def test_conv2d_groups_must_divide_the_channels() -> None:
+    spec = layer_spec("Conv2d")
+    params = {**spec.defaults(), "out_channels": 8, "groups": 4}
+    with pytest.raises(ShapeError, match="4 groups.*6 input channels"):
+        spec.shape_rule(params, [TensorSpec((6, 8, 8))])
+
+
+def test_an_old_conv2d_or_batchnorm_record_gets_plain_defaults() -> None:
+    record = Graph()
+    conv = record.add_node("Conv2d")
+    bn = record.add_node("BatchNorm2d")
+    data = record.to_dict()
+    for node in data["nodes"]:  # as written before groups, dilation and eps existed
+        for key in ("groups", "dilation", "eps"):
+            node["params"].pop(key, None)
+    loaded = graph_from_dict(data, problems := [])
+    assert problems == []
+    assert loaded.node(conv.id).params["groups"] == 1 and loaded.node(conv.id).params["dilation"] == 1
+    assert loaded.node(bn.id).params["eps"] == 1e-5
+
+
+def test_squeeze_excitation_matches_torchvision() -> None:
+    from torchvision.ops import SqueezeExcitation
+
+    torch.manual_seed(0)
+    reference = SqueezeExcitation(6, 2, activation=torch.nn.SiLU, scale_activation=torch.nn.Hardsigmoid).eval()
+    spec = layer_spec("SqueezeExcitation")
+    params = _example_params("SqueezeExcitation")
+    ours = spec.build_module(params, [TensorSpec((6, 5, 5))]).eval()
+    ours.load_state_dict(reference.state_dict())  # same tensor names as torchvision's
+    x = torch.randn(2, 6, 5, 5)
+    torch.testing.assert_close(ours(x), reference(x))
+
+
+@pytest.mark.parametrize("mode", ["row", "batch"])
+def test_stochastic_depth_is_torchvisions(mode: str) -> None:
+    from torchvision.ops import StochasticDepth
+
+    spec = layer_spec("StochasticDepth")
+    ours = spec.build_module({"p": 0.5, "mode": mode}, [IMG])
+    x = torch.randn(64, *IMG.shape)
+    ours.eval()
+    assert torch.equal(ours(x), x)
+    ours.train()
+    torch.manual_seed(3)
+    got = ours(x)
+    torch.manual_seed(3)
+    expected = StochasticDepth(0.5, mode).train()(x)
+    torch.testing.assert_close(got, expected)
+    kept = (got != 0).flatten(1).all(dim=1)
+    assert 0 < int(kept.sum()) < 64 if mode == "row" else int(kept.sum()) in (0, 64)

@@ -15,6 +15,12 @@ _CONV_PARAMS = (
     int_param("padding", 1, "Zeros added on each side.", 0, 15),
     bool_param("bias", True, "Learn an offset per filter."),
 )
+# 2-D convolutions also take groups (depthwise convolutions in MobileNet and EfficientNet) and
+# dilation; their defaults are the plain convolution, so older project files mean the same.
+_CONV2D_PARAMS = _CONV_PARAMS + (
+    int_param("groups", 1, "Channel groups convolved apart (= input channels: depthwise).", 1, 16384),
+    int_param("dilation", 1, "Spacing between the filter's taps.", 1, 16),
+)
 
 
 # Convolutions take the channels of their input into their weights: (out, in, k...) for a
@@ -43,8 +49,19 @@ def _conv2d_shape(params: Params, inputs: list[TensorSpec]) -> TensorSpec:
     x = one(inputs)
     need_float(x)
     need_rank(x, (3,))
-    h, w = spatial_out(x, params["kernel_size"], params["stride"], params["padding"])
+    groups = params.get("groups", 1)
+    if x.shape[0] % groups or params["out_channels"] % groups:
+        raise ShapeError(
+            f"has {groups} groups, which must divide both its {x.shape[0]} input channels and its "
+            f"{params['out_channels']} output channels — change groups or out_channels"
+        )
+    h, w = spatial_out(x, params["kernel_size"], params["stride"], params["padding"], params.get("dilation", 1))
     return TensorSpec((params["out_channels"], h, w))
+
+
+def _conv2d_summary(p: Params) -> str:
+    extra = (" depthwise" if p["groups"] == p["out_channels"] else f" g{p['groups']}") if p["groups"] > 1 else ""
+    return _summary(p) + extra + (f" d{p['dilation']}" if p["dilation"] > 1 else "")
 
 
 def _deconv2d_shape(params: Params, inputs: list[TensorSpec]) -> TensorSpec:
@@ -88,10 +105,10 @@ register(LayerSpec(
     type_id="Conv2d",
     category="Convolution",
     doc="2-D convolution: filters slide over the image and detect local patterns.",
-    params=_CONV_PARAMS,
+    params=_CONV2D_PARAMS,
     shape_rule=_conv2d_shape,
-    construct=lambda p, i: (nn.Conv2d, _conv_kwargs(p, i)),
-    summary=_summary,
+    construct=lambda p, i: (nn.Conv2d, {**_conv_kwargs(p, i), "groups": p["groups"], "dilation": p["dilation"]}),
+    summary=_conv2d_summary,
     name_prefix="conv",
     width=Width("out_channels", "first", prune_dim=0),
     channels=_CONV_IN,

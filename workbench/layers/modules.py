@@ -174,3 +174,43 @@ class SequencePool(nn.Module):
         if self.mode == "cls":
             return x[:, 0]
         return x[:, -1]
+
+
+class SqueezeExcitation(nn.Module):
+    """Squeeze-and-excitation (torchvision.ops.SqueezeExcitation): rescale each channel by a gate
+    computed from the whole image. Submodule names match torchvision's, so its weights load as is."""
+
+    def __init__(self, channels: int, squeeze_channels: int, activation: str, scale_activation: str) -> None:
+        super().__init__()
+        # kept inside the class: the code exporter copies classes, not module-level names
+        acts = {"relu": nn.ReLU, "silu": nn.SiLU, "gelu": nn.GELU, "sigmoid": nn.Sigmoid,
+                "hardsigmoid": nn.Hardsigmoid, "hardswish": nn.Hardswish, "tanh": nn.Tanh}
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(channels, squeeze_channels, 1)
+        self.fc2 = nn.Conv2d(squeeze_channels, channels, 1)
+        self.activation = acts[activation]()
+        self.scale_activation = acts[scale_activation]()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # x: (B, C, H, W); the gate is (B, C, 1, 1)
+        scale = self.scale_activation(self.fc2(self.activation(self.fc1(self.avgpool(x)))))
+        return scale * x
+
+
+class StochasticDepth(nn.Module):
+    """Drops a residual branch at random while training (torchvision.ops.StochasticDepth);
+    the identity in eval mode. "row" drops per sample, "batch" the whole batch at once."""
+
+    def __init__(self, p: float, mode: str) -> None:
+        super().__init__()
+        self.p, self.mode = p, mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        survival = 1.0 - self.p
+        shape = [x.shape[0]] + [1] * (x.ndim - 1) if self.mode == "row" else [1] * x.ndim
+        keep = torch.empty(shape, dtype=x.dtype, device=x.device).bernoulli_(survival)
+        if survival > 0.0:
+            keep = keep / survival
+        return x * keep

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from workbench.layers.tensor_spec import TensorSpec
-from workbench.layers.lazy_torch import nn
-from workbench.layers.params import float_param
+from workbench.layers.lazy_torch import modules, nn
+from workbench.layers.params import choice_param, float_param
 from workbench.layers.registry import Channels, LayerSpec, Params, register
 from workbench.layers.rules import need_float, need_rank, one
 
@@ -39,9 +39,13 @@ register(LayerSpec(
     type_id="BatchNorm2d",
     category="Normalization",
     doc="Normalizes each image channel over the batch; steadies and speeds up CNN training.",
-    params=(float_param("momentum", 0.1, "How fast the running statistics follow the batches.", 0.0, 1.0),),
+    params=(
+        float_param("momentum", 0.1, "How fast the running statistics follow the batches.", 0.0, 1.0),
+        # MobileNetV3 and EfficientNetV2 train with 0.001; the default is torch's
+        float_param("eps", 1e-5, "Small number added to the variance for stability.", 1e-12, 1.0),
+    ),
     shape_rule=_same((3,)),
-    construct=lambda p, i: (nn.BatchNorm2d, {"num_features": i[0].shape[0], "momentum": p["momentum"]}),
+    construct=lambda p, i: (nn.BatchNorm2d, {"num_features": i[0].shape[0], "momentum": p["momentum"], "eps": p["eps"]}),
     name_prefix="bn",
     channels=_PER_CHANNEL,
 ))
@@ -64,5 +68,20 @@ register(LayerSpec(
     shape_rule=_same(()),
     construct=lambda p, i: (nn.Dropout, {"p": p["p"]}),
     summary=lambda p: f"p={p['p']:g}",
+    channels=Channels("pass"),
+))
+
+register(LayerSpec(
+    type_id="StochasticDepth",
+    category="Regularization",
+    doc="Drops a whole residual branch at random while training (per sample or per batch); passes it on in eval.",
+    params=(
+        float_param("p", 0.1, "Chance that the branch is dropped.", 0.0, 0.95),
+        choice_param("mode", "row", "row: per sample; batch: the whole batch at once.", ("row", "batch")),
+    ),
+    shape_rule=_same(()),
+    construct=lambda p, i: (modules.StochasticDepth, {"p": p["p"], "mode": p["mode"]}),
+    summary=lambda p: f"p={p['p']:g} {p['mode']}",
+    name_prefix="droppath",
     channels=Channels("pass"),
 ))

@@ -104,3 +104,14 @@ register(LayerSpec(
     summary=lambda p: f"{p['dim0']} ↔ {p['dim1']}",
     accepts_ids=True,
 ))
+
+register(LayerSpec(
+    type_id="Identity",
+    category="Reshape",
+    doc="Passes its input on unchanged (a placeholder, or a removed layer's stand-in).",
+    params=(),
+    shape_rule=lambda p, i: one(i),
+    construct=lambda p, i: (nn.Identity, {}),
+    accepts_ids=True,
+    channels=Channels("pass"),
+))

@@ -43,13 +43,14 @@ def conv_out(size: int, kernel: int, stride: int, padding: int, dilation: int = 
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def spatial_out(x: TensorSpec, kernel: int, stride: int, padding: int) -> tuple[int, int]:
+def spatial_out(x: TensorSpec, kernel: int, stride: int, padding: int, dilation: int = 1) -> tuple[int, int]:
     """Height and width after a 2-D window, or a ShapeError if the window does not fit."""
     _, h, w = x.shape
-    oh, ow = conv_out(h, kernel, stride, padding), conv_out(w, kernel, stride, padding)
+    oh, ow = conv_out(h, kernel, stride, padding, dilation), conv_out(w, kernel, stride, padding, dilation)
     if oh < 1 or ow < 1:
+        spread = f", dilation {dilation}" if dilation > 1 else ""
         raise ShapeError(
-            f"has a {kernel}×{kernel} window but its input is only {h}×{w} (padding {padding})"
+            f"has a {kernel}×{kernel} window but its input is only {h}×{w} (padding {padding}{spread})"
             " — use a smaller kernel, add padding, or remove an earlier pooling layer"
         )
     return oh, ow
