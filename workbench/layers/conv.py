@@ -88,6 +88,12 @@ def _conv_kwargs(params: Params, inputs: list[TensorSpec]) -> dict:
     }
 
 
+def _conv2d_kwargs(params: Params, inputs: list[TensorSpec]) -> dict:
+    # groups and dilation only when set: generated code keeps the plain convolution's short form
+    extra = {k: params[k] for k in ("groups", "dilation") if params[k] != 1}
+    return {**_conv_kwargs(params, inputs), **extra}
+
+
 register(LayerSpec(
     type_id="Conv1d",
     category="Convolution",
@@ -107,7 +113,7 @@ register(LayerSpec(
     doc="2-D convolution: filters slide over the image and detect local patterns.",
     params=_CONV2D_PARAMS,
     shape_rule=_conv2d_shape,
-    construct=lambda p, i: (nn.Conv2d, {**_conv_kwargs(p, i), "groups": p["groups"], "dilation": p["dilation"]}),
+    construct=lambda p, i: (nn.Conv2d, _conv2d_kwargs(p, i)),
     summary=_conv2d_summary,
     name_prefix="conv",
     width=Width("out_channels", "first", prune_dim=0),

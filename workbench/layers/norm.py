@@ -24,6 +24,13 @@ def _same(ranks: tuple[int, ...]):
     return rule
 
 
+def _batchnorm2d_kwargs(params: Params, inputs: list[TensorSpec]) -> dict:
+    kwargs = {"num_features": inputs[0].shape[0], "momentum": params["momentum"]}
+    if params["eps"] != 1e-5:  # torch's default: generated code only names a changed eps
+        kwargs["eps"] = params["eps"]
+    return kwargs
+
+
 register(LayerSpec(
     type_id="BatchNorm1d",
     category="Normalization",
@@ -45,7 +52,7 @@ register(LayerSpec(
         float_param("eps", 1e-5, "Small number added to the variance for stability.", 1e-12, 1.0),
     ),
     shape_rule=_same((3,)),
-    construct=lambda p, i: (nn.BatchNorm2d, {"num_features": i[0].shape[0], "momentum": p["momentum"], "eps": p["eps"]}),
+    construct=lambda p, i: (nn.BatchNorm2d, _batchnorm2d_kwargs(p, i)),
     name_prefix="bn",
     channels=_PER_CHANNEL,
 ))
