@@ -4,10 +4,14 @@
 
 The real main window (offscreen, 1440×900, empty settings folder), warmed up after its first
 paint as `workbench` does (training modules imported, start-up's objects frozen out of the
-garbage collector's full passes), opens the digits-cnn preset
+garbage collector's full passes, then a spare training process started and, here, waited for
+until it is ready), opens the digits-cnn preset
 (saved to a temporary folder with the same plain settings as workbench/bench/train_throughput.py, so
 runs go there) with the Curves dock shown, and `window.train()` starts each run exactly as the
-Train button does: the panel's worker object in its QThread, events drained into the live plot.
+Train button does: the warm training process trains it, the panel's worker object in its QThread
+reads its events from the pipe, and they are drained into the live plot. After each run the
+benchmark waits until the next spare is ready (as a user would find it), so its warm-up never
+overlaps a measured run.
 Runs alternate with the hand-written loop of train_throughput.py on the same data and settings;
 then a few more runs in the app measure the event loop's lag (the 5 ms timer below wakes the GUI
 thread 200 times a second and takes the GIL each time, so it stays out of the throughput runs).
@@ -15,9 +19,13 @@ thread 200 times a second and takes the GIL each time, so it stays out of the th
 - `gui_train_throughput_ratio`: the median over rounds of the app's samples/s ÷ the hand loop's
   in the same round (`paired_ratio`; the ratio of the two sides' medians is `_of_medians`).
   The app's side is the engine's own `duration_s` of the run (set-up, first checkpoint, every step,
-  validation, checkpoints, the last checkpoint), measured on the training thread, so any time the
-  GUI thread takes from it (the GIL, the CPU) counts; loading the data and the Results panel's
-  evaluation after the run do not, as the hand loop has neither.
+  validation, checkpoints, the last checkpoint), measured in the training process, so any CPU
+  time the app takes from it (reading its pipe, plotting, painting) counts; loading the data and
+  the Results panel's evaluation after the run do not, as the hand loop has neither.
+- `train_click_to_first_step_s`: from `window.train()` (the Train click) to the end of the
+  first repaint of the live plot that shows a step (median over the app's runs): the click's own
+  work, the job to the warm process, preparing the data and the model, the first step, the pipe,
+  the drain and the plot.
 - `event_loop_lag_p99_ms`, `event_loop_lag_max_ms`: a 5 ms single-shot precise QTimer on the GUI
   thread, restarted at each timeout; lateness = when it fired − when it was due. Counted for the timers
   due while the worker trains (from the first step's event to the last);
@@ -25,7 +33,7 @@ thread 200 times a second and takes the GIL each time, so it stays out of the th
   work: the memory estimate, the new curve), data loading, model building and the evaluation after
   the run.
 - `step_to_plot_latency_ms_median`: for every step, from the moment its event was put in the
-  worker's buffer (on the training thread, right after the optimizer step) to the moment the
+  worker's buffer (on the worker thread, as it comes out of the pipe) to the moment the
   live plot's `points_appended` says it is in the curve's data (setData done, repaint scheduled);
   `step_to_paint_latency_ms_median`: to the end of the first repaint that shows it.
 - `gui_thread_cpu_share_while_training`: CPU seconds the GUI thread used per second of training
@@ -68,6 +76,10 @@ class Probe:
         self.paint_latency: list[float] = []
         self.gui_cpu: list[tuple[float, float]] = []  # (wall, GUI thread CPU) at each refresh of a run
         self.cpu_shares: list[float] = []  # GUI thread CPU seconds per second, one per run
+        self.clicked = 0.0  # perf_counter of this run's Train click
+        self.first_in_plot: float | None = None  # perf_counter when this run's first step reached the plot's data
+        self.first_shown: float | None = None  # perf_counter of the repaint after that
+        self.click_to_first_step: list[float] = []  # seconds, one per run
         self._in_plot = 0  # steps already in the plot's data (this run)
         self._painted_upto = 0
         self._due = 0.0
@@ -83,6 +95,8 @@ class Probe:
         self.gui_cpu.clear()
         self._in_plot = 0
         self._painted_upto = 0
+        self.first_in_plot = None
+        self.first_shown = None
         self._lag_run = with_lag_timer
         if with_lag_timer:
             self._due = time.perf_counter() + LAG_INTERVAL_MS / 1e3
@@ -90,6 +104,8 @@ class Probe:
 
     def stop(self) -> None:
         self.timer.stop()
+        if self.first_shown is not None:
+            self.click_to_first_step.append(self.first_shown - self.clicked)
         if len(self.gui_cpu) >= 2 and not self._lag_run:  # the timer's own wake-ups would count
             (w0, c0), (w1, c1) = self.gui_cpu[0], self.gui_cpu[-1]
             if w1 > w0:
@@ -109,9 +125,11 @@ class Probe:
 
         def stamped_put(item: Any) -> None:
             put(item)
-            step = getattr(item, "step", None)
-            if step is not None and type(item).__name__ == "StepEvent":
-                stamps[step] = buffer.last_put_time
+            if isinstance(item, dict):  # a record from the training process
+                if item.get("kind") == "step":
+                    stamps[int(item["step"])] = buffer.last_put_time
+            elif type(item).__name__ == "StepEvent":  # an older checkout's in-process event
+                stamps[item.step] = buffer.last_put_time
 
         buffer.put = stamped_put
 
@@ -119,6 +137,8 @@ class Probe:
         now = time.perf_counter()
         self.gui_cpu.append((now, time.thread_time()))
         x, _ = self.panel.plot.step_data()
+        if len(x) and self.first_in_plot is None:
+            self.first_in_plot = now
         for s in x[self._in_plot:]:
             put = self.step_put.get(int(s))
             if put is not None:
@@ -126,6 +146,8 @@ class Probe:
         self._in_plot = len(x)
 
     def _painted(self, when: float, newest_step: int) -> None:
+        if self.first_in_plot is not None and self.first_shown is None:
+            self.first_shown = when  # (newest_step may still be the previous run's before this)
         for s in range(self._painted_upto + 1, newest_step + 1):
             put = self.step_put.get(s)
             if put is not None:
@@ -139,7 +161,8 @@ class Probe:
 
 def _warm_up_as_the_app_does(app: Any, window: Any) -> None:
     """What `workbench` does once its window is painted (run_app): the training modules
-    imported on the GUI thread and start-up's objects frozen out of full collections."""
+    imported on the GUI thread, start-up's objects frozen out of full collections, and a spare
+    training process started (waited for here until it is ready)."""
     try:
         from workbench.gui.preload import warm_up_after_first_paint
     except ImportError:  # an older checkout: its app had no warm-up
@@ -151,6 +174,17 @@ def _warm_up_as_the_app_does(app: Any, window: Any) -> None:
     while not finished and time.perf_counter() < deadline:
         app.processEvents()
         time.sleep(0.005)
+    start_spare = getattr(window.training, "start_spare", None)
+    if start_spare is not None:  # an older checkout trained in a thread of the app
+        start_spare()
+        _wait_for_spare(window.training)
+
+
+def _wait_for_spare(panel: Any) -> None:
+    """Until the panel's spare training process has warmed up (nothing when it has none)."""
+    spare = getattr(panel, "spare", None)
+    if spare is not None and not spare.wait_ready(120):
+        raise RuntimeError("the spare training process did not become ready within 120 s")
 
 
 def measure(quick: bool = False, smoke: bool = False) -> dict[str, float]:
@@ -189,10 +223,12 @@ def measure(quick: bool = False, smoke: bool = False) -> dict[str, float]:
 
             def app_run(with_lag_timer: bool = False) -> float:
                 probe.start(with_lag_timer)
+                probe.clicked = time.perf_counter()
                 if not window.train():
                     raise RuntimeError("the app refused to train: " + window.statusBar().currentMessage())
                 outcome = panel.wait_for_run(RUN_TIMEOUT_MS)
                 probe.stop()
+                _wait_for_spare(panel)  # the next run's process, warmed up before anything else runs
                 if outcome is None or not outcome.ok:
                     raise RuntimeError(f"the app's run did not finish: {outcome.message if outcome else 'timeout'}")
                 first, last = probe.training_window()
@@ -229,6 +265,7 @@ def measure(quick: bool = False, smoke: bool = False) -> dict[str, float]:
         "step_to_plot_latency_ms_p99": percentile(probe.plot_latency, 99) * 1e3,
         "step_to_paint_latency_ms_median": median(probe.paint_latency) * 1e3 if probe.paint_latency else float("nan"),
         "gui_thread_cpu_share_while_training": median(probe.cpu_shares) if probe.cpu_shares else float("nan"),
+        "train_click_to_first_step_s": median(probe.click_to_first_step) if probe.click_to_first_step else float("nan"),
     }
 
 
