@@ -32,6 +32,7 @@ after sending step STEP (0: before the run is prepared); see `arm_test_fault`.
 from __future__ import annotations
 
 import faulthandler
+import gc
 import json
 import logging
 import os
@@ -424,6 +425,11 @@ def main() -> int:
         warm_up()
     except Exception:  # the job imports again and reports the error in its own words
         log.exception("the training process could not warm up")
+    # What the imports left lives as long as the process: out of the collector's full passes,
+    # which would otherwise scan torch's ~300k objects again during training (the app's GUI
+    # process does the same after its warm-up, workbench.gui.preload.freeze_objects).
+    gc.collect()
+    gc.freeze()
     pipe.send({"kind": "ready", "pid": os.getpid(), "protocol": PROTOCOL})
     source = LineReader(sys.stdin.fileno())
     line = source.readline()
