@@ -17,6 +17,8 @@ in [0, 1] after the geometric and colour steps and standardised last: with the m
 `normalize` entry gives, or else with statistics measured on a sample of the training split.
 
 Entries are versioned by their type names: a type is never renamed or given another meaning.
+The docs are English; they are marked with `QT_TRANSLATE_NOOP` (context `TRANSLATION_CONTEXT`,
+a no-op here) so that lupdate collects them and the app's editor shows them translated.
 """
 
 from __future__ import annotations
@@ -27,9 +29,12 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.errors import DataError
 from workbench.layers.params import ParamError, ParamSpec, show_value
+from workbench.settings_spec import QT_TRANSLATE_NOOP
 
 if TYPE_CHECKING:
     import torch
+
+TRANSLATION_CONTEXT = "ImageTransforms"  # where the app looks up the docs below
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,7 @@ class TransformType:
         return params
 
 
-def _size(doc: str = "output height and width in pixels") -> ParamSpec:
+def _size(doc: str = QT_TRANSLATE_NOOP("ImageTransforms", "output height and width in pixels")) -> ParamSpec:
     return ParamSpec("size", "ints", (224, 224), doc, minimum=1, maximum=8192, length=(2, 2))
 
 
@@ -118,49 +123,66 @@ def _color_jitter(p: Mapping[str, Any]) -> Any:
 
 TRANSFORMS: dict[str, TransformType] = {t.name: t for t in (
     TransformType(
-        "resize", "Resize every image to a fixed height and width", (_size(),),
+        "resize", QT_TRANSLATE_NOOP("ImageTransforms", "Resize every image to a fixed height and width"),
+        (_size(),),
         augmentation=False, train=_resize, evaluate=_resize),
     TransformType(
-        "center_crop", "Cut the central region of the given size", (_size(),),
+        "center_crop", QT_TRANSLATE_NOOP("ImageTransforms", "Cut the central region of the given size"),
+        (_size(),),
         augmentation=False,
         train=lambda p: _v2().CenterCrop(list(p["size"])),
         evaluate=lambda p: _v2().CenterCrop(list(p["size"]))),
     TransformType(
-        "random_resized_crop", "Crop a random region (a share `scale` of the area) and resize it; "
-        "validation resizes the whole image instead",
-        (_size(), FloatsSpec("scale", (0.08, 1.0), "smallest and largest share of the area",
-                             minimum=0.01, maximum=1.0, length=(2, 2))),
+        "random_resized_crop",
+        QT_TRANSLATE_NOOP("ImageTransforms", "Crop a random region (a share `scale` of the area) and resize it; "
+                                             "validation resizes the whole image instead"),
+        (_size(),
+         FloatsSpec("scale", (0.08, 1.0),
+                    QT_TRANSLATE_NOOP("ImageTransforms", "smallest and largest share of the area"),
+                    minimum=0.01, maximum=1.0, length=(2, 2))),
         augmentation=True, train=_random_resized_crop, evaluate=_resize),
     TransformType(
-        "horizontal_flip", "Mirror left to right with probability p",
-        (ParamSpec("p", "float", 0.5, "probability", minimum=0.0, maximum=1.0),),
+        "horizontal_flip", QT_TRANSLATE_NOOP("ImageTransforms", "Mirror left to right with probability p"),
+        (ParamSpec("p", "float", 0.5, QT_TRANSLATE_NOOP("ImageTransforms", "probability"), minimum=0.0, maximum=1.0),),
         augmentation=True, train=lambda p: _v2().RandomHorizontalFlip(p["p"]), evaluate=None),
     TransformType(
-        "vertical_flip", "Mirror top to bottom with probability p",
-        (ParamSpec("p", "float", 0.5, "probability", minimum=0.0, maximum=1.0),),
+        "vertical_flip", QT_TRANSLATE_NOOP("ImageTransforms", "Mirror top to bottom with probability p"),
+        (ParamSpec("p", "float", 0.5, QT_TRANSLATE_NOOP("ImageTransforms", "probability"), minimum=0.0, maximum=1.0),),
         augmentation=True, train=lambda p: _v2().RandomVerticalFlip(p["p"]), evaluate=None),
     TransformType(
-        "rotation", "Rotate by a random angle in [-degrees, degrees]",
-        (ParamSpec("degrees", "float", 15.0, "largest angle", minimum=0.0, maximum=180.0),),
+        "rotation", QT_TRANSLATE_NOOP("ImageTransforms", "Rotate by a random angle in [-degrees, degrees]"),
+        (ParamSpec("degrees", "float", 15.0, QT_TRANSLATE_NOOP("ImageTransforms", "largest angle"),
+                   minimum=0.0, maximum=180.0),),
         augmentation=True, train=lambda p: _v2().RandomRotation(p["degrees"]), evaluate=None),
     TransformType(
-        "translate", "Shift by up to a fraction of the width and height (the border is filled with 0)",
-        (ParamSpec("fraction", "float", 0.1, "largest shift as a share of the size", minimum=0.0, maximum=1.0),),
+        "translate",
+        QT_TRANSLATE_NOOP("ImageTransforms", "Shift by up to a fraction of the width and height (the border is "
+                                             "filled with 0)"),
+        (ParamSpec("fraction", "float", 0.1,
+                   QT_TRANSLATE_NOOP("ImageTransforms", "largest shift as a share of the size"),
+                   minimum=0.0, maximum=1.0),),
         augmentation=True,
         train=lambda p: _v2().RandomAffine(degrees=0.0, translate=(p["fraction"], p["fraction"])),
         evaluate=None),
     TransformType(
-        "color_jitter", "Vary brightness, contrast, saturation and hue at random",
-        (ParamSpec("brightness", "float", 0.2, "largest relative change", minimum=0.0, maximum=10.0),
-         ParamSpec("contrast", "float", 0.2, "largest relative change", minimum=0.0, maximum=10.0),
-         ParamSpec("saturation", "float", 0.2, "largest relative change", minimum=0.0, maximum=10.0),
-         ParamSpec("hue", "float", 0.0, "largest hue shift", minimum=0.0, maximum=0.5)),
+        "color_jitter", QT_TRANSLATE_NOOP("ImageTransforms", "Vary brightness, contrast, saturation and hue at random"),
+        (ParamSpec("brightness", "float", 0.2, QT_TRANSLATE_NOOP("ImageTransforms", "largest relative change"),
+                   minimum=0.0, maximum=10.0),
+         ParamSpec("contrast", "float", 0.2, QT_TRANSLATE_NOOP("ImageTransforms", "largest relative change"),
+                   minimum=0.0, maximum=10.0),
+         ParamSpec("saturation", "float", 0.2, QT_TRANSLATE_NOOP("ImageTransforms", "largest relative change"),
+                   minimum=0.0, maximum=10.0),
+         ParamSpec("hue", "float", 0.0, QT_TRANSLATE_NOOP("ImageTransforms", "largest hue shift"),
+                   minimum=0.0, maximum=0.5)),
         augmentation=True, train=_color_jitter, evaluate=None),
     TransformType(
-        "normalize", "Standardise each channel: (x - mean) / std; without values, measured on the "
-        "training split",
-        (FloatsSpec("mean", None, "per-channel mean of pixels in [0, 1]", minimum=-10.0, maximum=10.0),
-         FloatsSpec("std", None, "per-channel standard deviation", minimum=1e-6, maximum=10.0)),
+        "normalize",
+        QT_TRANSLATE_NOOP("ImageTransforms", "Standardise each channel: (x - mean) / std; without values, measured "
+                                             "on the training split"),
+        (FloatsSpec("mean", None, QT_TRANSLATE_NOOP("ImageTransforms", "per-channel mean of pixels in [0, 1]"),
+                    minimum=-10.0, maximum=10.0),
+         FloatsSpec("std", None, QT_TRANSLATE_NOOP("ImageTransforms", "per-channel standard deviation"),
+                    minimum=1e-6, maximum=10.0)),
         augmentation=False, train=lambda p: None, evaluate=lambda p: None),
 )}
 
