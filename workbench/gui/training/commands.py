@@ -4,7 +4,9 @@ An edit in the run settings form becomes a `SetRunSettingsCommand` on the sessio
 like any edit of the graph: Ctrl+Z takes it back, the title shows the project as modified, and
 Save writes it. The command changes the project through `Project.set_settings`, whose
 `SettingsChanged` event the form (and anything else that shows a setting) follows. Repeated
-edits of one setting (clicking a spin box up five times) merge into one undo step.
+edits of one setting (clicking a spin box up five times) merge into one undo step; an edit
+inside a setting (one field of an image transform) merges only with edits of that same part,
+and a structural one (adding a transform) with none.
 """
 
 from __future__ import annotations
@@ -27,22 +29,30 @@ def setting_spec(path: str) -> SettingSpec:
 
 
 class SetRunSettingsCommand(QUndoCommand):
-    """Replace the project's training settings and/or dataset (one setting's edit)."""
+    """Replace the project's training settings and/or dataset (one setting's edit).
+
+    `text`: the undo text (default "Change <label>"); `merge_key`: consecutive edits of the same
+    setting with equal keys merge into one undo step, and None never merges.
+    """
 
     def __init__(self, project: Project, path: str, training: TrainSettings | None = None,
-                 dataset: DatasetSpec | None = None) -> None:
-        label = QCoreApplication.translate(SETTINGS_CONTEXT, setting_spec(path).label)
-        super().__init__(QCoreApplication.translate("RunSettings", "Change %1").replace("%1", label))
+                 dataset: DatasetSpec | None = None, text: str | None = None, merge_key: str | None = "") -> None:
+        if text is None:
+            label = QCoreApplication.translate(SETTINGS_CONTEXT, setting_spec(path).label)
+            text = QCoreApplication.translate("RunSettings", "Change %1").replace("%1", label)
+        super().__init__(text)
         self.project = project
         self.path = path
+        self.merge_key = merge_key
         self.old_training, self.new_training = project.training, training or project.training
         self.old_dataset, self.new_dataset = project.dataset, dataset or project.dataset
 
     def id(self) -> int:  # noqa: A003 (Qt's name)
-        return RUN_SETTINGS_COMMAND_ID
+        return -1 if self.merge_key is None else RUN_SETTINGS_COMMAND_ID  # -1: Qt never merges it
 
     def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802
-        if not isinstance(other, SetRunSettingsCommand) or other.project is not self.project or other.path != self.path:
+        if (not isinstance(other, SetRunSettingsCommand) or other.project is not self.project
+                or other.path != self.path or other.merge_key != self.merge_key):
             return False
         self.new_training, self.new_dataset = other.new_training, other.new_dataset
         return True
