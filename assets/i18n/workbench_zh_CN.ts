@@ -748,6 +748,236 @@
     </message>
 </context>
 <context>
+    <name>ImageOptionsEditor</name>
+    <message>
+        <source>&apos;%1&apos; takes numbers separated by commas, like %2</source>
+        <translation>“%1”需要用逗号分隔的数字，例如 %2</translation>
+    </message>
+    <message>
+        <source>not set</source>
+        <translation>未设置</translation>
+    </message>
+    <message>
+        <source>Resize first</source>
+        <translation>先缩放到</translation>
+    </message>
+    <message>
+        <source>Bring every image to this height × width as it is read, before the transforms</source>
+        <translation>读取时先把每张图像缩放到这个高 × 宽，再做变换</translation>
+    </message>
+    <message>
+        <source>Height × width in pixels</source>
+        <translation>高 × 宽（像素）</translation>
+    </message>
+    <message>
+        <source>Channels</source>
+        <translation>通道</translation>
+    </message>
+    <message>
+        <source>Read the images as gray or RGB</source>
+        <translation>以灰度或 RGB 读取图像</translation>
+    </message>
+    <message>
+        <source>Automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>Gray when every image is, else RGB</source>
+        <translation>所有图像都是灰度时用灰度，否则用 RGB</translation>
+    </message>
+    <message>
+        <source>Gray (1)</source>
+        <translation>灰度 (1)</translation>
+    </message>
+    <message>
+        <source>RGB (3)</source>
+        <translation>RGB (3)</translation>
+    </message>
+    <message>
+        <source>Unreadable images</source>
+        <translation>无法读取的图像</translation>
+    </message>
+    <message>
+        <source>What a file that cannot be decoded does</source>
+        <translation>无法解码的文件如何处理</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Stop the load and name the file</source>
+        <translation>停止加载并指出该文件</translation>
+    </message>
+    <message>
+        <source>Skip</source>
+        <translation>跳过</translation>
+    </message>
+    <message>
+        <source>Leave them out and count them in the log</source>
+        <translation>略过它们，并在日志中计数</translation>
+    </message>
+    <message>
+        <source>Transforms</source>
+        <translation>变换</translation>
+    </message>
+    <message>
+        <source>Applied in this order; augmentations only while training</source>
+        <translation>按此顺序应用；数据增强只在训练时应用</translation>
+    </message>
+    <message>
+        <source>Add</source>
+        <translation>添加</translation>
+    </message>
+    <message>
+        <source>Add a transform after the selected one</source>
+        <translation>在选中的变换之后添加一个变换</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Remove the selected transform</source>
+        <translation>删除选中的变换</translation>
+    </message>
+    <message>
+        <source>Move the selected transform up (earlier)</source>
+        <translation>将选中的变换上移（更早应用）</translation>
+    </message>
+    <message>
+        <source>Move the selected transform down (later)</source>
+        <translation>将选中的变换下移（更晚应用）</translation>
+    </message>
+    <message>
+        <source>Training only: validation, evaluation and export leave it out</source>
+        <translation>仅用于训练：验证、评估和导出时不应用</translation>
+    </message>
+    <message>
+        <source>%1 (training only)</source>
+        <translation>%1（仅训练）</translation>
+    </message>
+    <message>
+        <source>The transforms cannot be shown: %1</source>
+        <translation>无法显示这些变换：%1</translation>
+    </message>
+    <message>
+        <source>training only</source>
+        <translation>仅训练</translation>
+    </message>
+    <message>
+        <source>Add transform %1</source>
+        <translation>添加变换 %1</translation>
+    </message>
+    <message>
+        <source>Remove transform %1</source>
+        <translation>删除变换 %1</translation>
+    </message>
+    <message>
+        <source>Move transform %1 up</source>
+        <translation>上移变换 %1</translation>
+    </message>
+    <message>
+        <source>Move transform %1 down</source>
+        <translation>下移变换 %1</translation>
+    </message>
+    <message>
+        <source>Change %1 of %2</source>
+        <translation>修改 %2 的 %1</translation>
+    </message>
+    <message>
+        <source>Change image size</source>
+        <translation>修改图像尺寸</translation>
+    </message>
+    <message>
+        <source>Change image channels</source>
+        <translation>修改图像通道</translation>
+    </message>
+    <message>
+        <source>Change unreadable images</source>
+        <translation>修改无法读取图像的处理方式</translation>
+    </message>
+    <message>
+        <source>Not changed: %1</source>
+        <translation>未修改：%1</translation>
+    </message>
+</context>
+<context>
+    <name>ImageTransforms</name>
+    <message>
+        <source>output height and width in pixels</source>
+        <translation>输出的高和宽（像素）</translation>
+    </message>
+    <message>
+        <source>Resize every image to a fixed height and width</source>
+        <translation>把每张图像缩放到固定的高和宽</translation>
+    </message>
+    <message>
+        <source>Cut the central region of the given size</source>
+        <translation>裁出给定尺寸的中心区域</translation>
+    </message>
+    <message>
+        <source>Crop a random region (a share `scale` of the area) and resize it; validation resizes the whole image instead</source>
+        <translation>随机裁出一块区域（占面积的比例为 `scale`）并缩放；验证时改为缩放整张图像</translation>
+    </message>
+    <message>
+        <source>smallest and largest share of the area</source>
+        <translation>面积比例的最小值和最大值</translation>
+    </message>
+    <message>
+        <source>Mirror left to right with probability p</source>
+        <translation>以概率 p 左右翻转</translation>
+    </message>
+    <message>
+        <source>probability</source>
+        <translation>概率</translation>
+    </message>
+    <message>
+        <source>Mirror top to bottom with probability p</source>
+        <translation>以概率 p 上下翻转</translation>
+    </message>
+    <message>
+        <source>Rotate by a random angle in [-degrees, degrees]</source>
+        <translation>按 [-degrees, degrees] 内的随机角度旋转</translation>
+    </message>
+    <message>
+        <source>largest angle</source>
+        <translation>最大角度</translation>
+    </message>
+    <message>
+        <source>Shift by up to a fraction of the width and height (the border is filled with 0)</source>
+        <translation>随机平移，最多为宽和高的一定比例（边缘以 0 填充）</translation>
+    </message>
+    <message>
+        <source>largest shift as a share of the size</source>
+        <translation>最大平移量占尺寸的比例</translation>
+    </message>
+    <message>
+        <source>Vary brightness, contrast, saturation and hue at random</source>
+        <translation>随机改变亮度、对比度、饱和度和色调</translation>
+    </message>
+    <message>
+        <source>largest relative change</source>
+        <translation>最大相对变化</translation>
+    </message>
+    <message>
+        <source>largest hue shift</source>
+        <translation>最大色调偏移</translation>
+    </message>
+    <message>
+        <source>Standardise each channel: (x - mean) / std; without values, measured on the training split</source>
+        <translation>逐通道标准化：(x - mean) / std；不填数值时在训练集上测量</translation>
+    </message>
+    <message>
+        <source>per-channel mean of pixels in [0, 1]</source>
+        <translation>每个通道的像素均值（像素在 [0, 1] 内）</translation>
+    </message>
+    <message>
+        <source>per-channel standard deviation</source>
+        <translation>每个通道的标准差</translation>
+    </message>
+</context>
+<context>
     <name>Inspector</name>
     <message>
         <source>%1 layers selected</source>

@@ -12,6 +12,10 @@ distributed job needs a CUDA machine; the project keeps its single-device settin
 everywhere else). The device list shows every device with its name and free / total memory,
 refreshed on demand; the estimated training memory is checked against the chosen device's free
 memory and a likely overflow is shown with the largest batch size that fits.
+
+For source "images", the Data group also shows the image options as a form (size, channels,
+unreadable files, the transform list: `transforms_editor`), under the raw JSON options, which
+stay editable; both follow the same `SettingsChanged` event.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from workbench.gui.session import EditorSession
 from workbench.gui.training.commands import SetRunSettingsCommand
 from workbench.gui.training.memory import MemoryCheck, check_memory
 from workbench.gui.training.setting_editors import ChoiceEditor, SettingEditor, declared_text, make_editor
+from workbench.gui.training.transforms_editor import ImageOptionsEditor
 from workbench.project import SETTINGS_RECORDS, SettingsChanged
 from workbench.settings_spec import SettingSpec, declarations
 from workbench.training.devices import DeviceInfo
@@ -53,6 +58,8 @@ MEMORY_CHECK_DELAY_MS = 300
 DEVICE = "training.device"
 SOURCE = "dataset.source"
 PATH = "dataset.path"  # a line edit beside a "…" button
+OPTIONS = "dataset.options"  # raw JSON; for images, the image options' rows follow it
+IMAGES = "images"  # the reader whose options have a form of their own
 FORM_ORDER = ("dataset", "training")  # records in the order their groups appear (Device goes first)
 
 
@@ -154,6 +161,15 @@ class RunSettingsForm(QWidget):
         device_form.addRow(self.memory_label)
         device_form.addRow(self.warning_label)
         data_form = self._forms[self.editors[SOURCE].spec.group]
+        self.images = ImageOptionsEditor(self)
+        self.images.options_edited.connect(self._images_edited)
+        at = data_form.getWidgetPosition(self.editors[OPTIONS].widget)[0] + 1
+        for offset, (caption, field) in enumerate(self.images.rows()):
+            if caption is None:
+                data_form.insertRow(at + offset, field)
+            else:
+                data_form.insertRow(at + offset, caption, field)
+        self._show_images(None)
         data_form.addRow(self.preview_button)
         data_form.addRow(self.fit_data)
 
@@ -238,6 +254,7 @@ class RunSettingsForm(QWidget):
         self.refresh_devices_button.setText("↻")
         self.refresh_devices_button.setToolTip(self.tr("List the devices again with their free memory now"))
         self.browse.setToolTip(self.tr("Choose the file or folder"))
+        self.images.retranslate()
         if self.devices:
             self._fill_devices()
         self.update_memory_check()
@@ -280,6 +297,9 @@ class RunSettingsForm(QWidget):
             return
         for path in paths:
             self.editors[path].show(self._value(path))
+        if SOURCE in paths or OPTIONS in paths:
+            dataset = self.session.project.dataset
+            self._show_images(dataset.options if dataset.source == IMAGES else None)
         self._update_enabled()
         self._memory_timer.start()
 
@@ -316,6 +336,26 @@ class RunSettingsForm(QWidget):
         if not self.warning_label.property("memory"):
             self.clear_warning()
         self.session.undo_stack.push(SetRunSettingsCommand(self.session.project, path, **{key: new}))
+
+    def _show_images(self, options: dict[str, Any] | None) -> None:
+        """Show the image options' rows with `options`, or hide them (None: another source)."""
+        form = self._forms[self.editors[SOURCE].spec.group]
+        for _caption, field in self.images.rows():
+            form.setRowVisible(field, options is not None)
+        if options is not None:
+            self.images.show(options)  # after the rows: it hides the ones with nothing to say
+
+    def _images_edited(self, options: dict[str, Any], text: str, merge_key: str | None) -> None:
+        """The image options' form made an edit (already checked by the reader's rules)."""
+        if self.session is None:
+            return
+        try:
+            new = self.session.project.dataset.replace(options=options)
+        except WorkbenchError as exc:
+            self.show_warning(str(exc))
+            return
+        self.session.undo_stack.push(SetRunSettingsCommand(self.session.project, OPTIONS, dataset=new, text=text,
+                                                           merge_key=merge_key))
 
     def _browse(self) -> None:
         if self.session is None:
