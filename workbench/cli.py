@@ -56,6 +56,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("project", help="project file or preset name")
     p.add_argument("--batch-size", type=int, default=None, help="batch size for the memory estimate")
 
+    p = sub.add_parser("import", help="import a pretrained torchvision model as a project (with its weights)")
+    p.add_argument("source", metavar="torchvision:NAME", help="e.g. torchvision:resnet18, torchvision:mobilenet_v3_small")
+    p.add_argument("--out", required=True, metavar="PROJECT.json", help="project file to write (weights go beside it)")
+    p.add_argument("--weights", metavar="DEFAULT|PATH",
+                   help="torchvision's published weights (DEFAULT or a name such as IMAGENET1K_V1: from the cache, "
+                        "downloaded when online) or a .safetensors / state-dict file of that model; "
+                        "without it the project starts untrained")
+    p.add_argument("--classes", type=int, metavar="N", help="replace the classifier's last Linear with N fresh outputs")
+
     p = sub.add_parser("train", help="train a project into a run folder")
     p.add_argument("project", help="project file or preset name")
     _train_overrides(p)
@@ -117,6 +126,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--tokens", type=int, default=200, help="characters to generate")
     p.add_argument("--temperature", type=float, default=0.8, help="lower is more predictable")
     p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser("serve", help="answer predictions of a trained model over HTTP (onnxruntime + FastAPI)")
+    p.add_argument("target", help="run folder (exported to ONNX on the way) or export folder with its report.json")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--variant", metavar="NAME", help="variant of an export (default: the recommended one)")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="server processes, each with the model loaded")
+    p.add_argument("--max-batch", type=int, default=32, metavar="B", help="samples per onnxruntime call (1: no batching)")
+    p.add_argument("--max-wait-ms", type=float, default=2.0, metavar="T",
+                   help="how long a request waits for others to share its call")
+    p.add_argument("--max-body-mb", type=float, default=8.0, metavar="M", help="larger request bodies are refused (413)")
+    p.add_argument("--write-dockerfile", metavar="DIR",
+                   help="write a Dockerfile, requirements.txt and the model files to DIR instead of serving")
     return parser
 
 
@@ -188,6 +210,18 @@ def cmd_info(args: argparse.Namespace) -> int:
     )
     for problem in analysis.problems:
         print(f"warning: {problem.message}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from workbench.model_import import import_torchvision
+
+    library, _, name = args.source.partition(":")
+    if library != "torchvision" or not name:
+        raise WorkbenchError(f"import {args.source}: expected torchvision:NAME, e.g. torchvision:resnet18")
+    result = import_torchvision(name, args.out, weights=args.weights, classes=args.classes)
+    for line in result.lines():
+        print(line)
     return 0
 
 
@@ -378,6 +412,14 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from workbench.serve.command import serve_command
+
+    return serve_command(args.target, host=args.host, port=args.port, variant=args.variant, workers=args.workers,
+                         max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, max_body_mb=args.max_body_mb,
+                         dockerfile_dir=args.write_dockerfile)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from workbench.export import ExportOptions, export_run
 
@@ -473,12 +515,14 @@ _COMMANDS = {
     "open": cmd_open,
     "presets": cmd_presets,
     "info": cmd_info,
+    "import": cmd_import,
     "train": cmd_train,
     "sample": cmd_sample,
     "export": cmd_export,
     "evaluate": cmd_evaluate,
     "distill": cmd_distill,
     "bench": cmd_bench,
+    "serve": cmd_serve,
 }
 
 

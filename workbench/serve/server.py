@@ -1,0 +1,63 @@
+"""Run a served folder with uvicorn: one process, or N worker processes sharing the port.
+
+Each worker loads the model once; onnxruntime's intra-op threads are split so that
+workers × threads ≤ cores. uvicorn handles SIGTERM and Ctrl+C: it stops accepting, answers the
+requests in flight, runs the app's shutdown (the batcher drains its queue) and exits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+from pathlib import Path
+
+from .app import ServeSettings
+
+
+def threads_per_worker(workers: int, cores: int | None = None) -> int:
+    """onnxruntime intra-op threads per worker so that workers × threads ≤ cores."""
+    cores = cores or os.cpu_count() or 1
+    return max(1, cores // max(1, workers))
+
+
+def serve(folder: str | Path, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
+          settings: ServeSettings | None = None) -> None:
+    """Serve until interrupted; prints the URL when the socket is bound."""
+    import uvicorn
+
+    settings = settings or ServeSettings()
+    settings = dataclasses.replace(settings, threads=settings.threads or threads_per_worker(workers))
+    os.environ["WORKBENCH_SERVE_DIR"] = str(Path(folder).resolve())
+    os.environ["WORKBENCH_SERVE_SETTINGS"] = json.dumps(dataclasses.asdict(settings))
+    from .card import read_card
+
+    name = read_card(folder).project_name or "the model"
+    shown = f"[{host}]" if ":" in host else host
+    print(f"Serving {name} at http://{shown}:{port}/ (API docs at /docs); Ctrl+C stops",
+          file=sys.stderr, flush=True)
+    uvicorn.run(f"{__package__}.app:app_from_environment", factory=True, host=host, port=port,
+                workers=workers if workers > 1 else None, log_level="warning", timeout_graceful_shutdown=30)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m serve_app.server FOLDER [--host H] [--port P] ...` inside the Docker image."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Serve an exported model over HTTP.")
+    parser.add_argument("folder", help="folder with model.onnx and serve.json")
+    parser.add_argument("--host", default="0.0.0.0")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--max-batch", type=int, default=32)
+    parser.add_argument("--max-wait-ms", type=float, default=2.0)
+    parser.add_argument("--max-body-mb", type=float, default=8.0)
+    args = parser.parse_args(argv)
+    serve(args.folder, args.host, args.port, args.workers,
+          ServeSettings(max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, max_body_mb=args.max_body_mb))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
