@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMenu,
+    QPushButton,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -266,12 +267,11 @@ class ImageOptionsEditor(QObject):
         self.list.setSelectionMode(QListWidget.SelectionMode.SingleSelection)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.add_button = QToolButton()
-        self.add_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.add_button = QPushButton()  # a push button draws its menu arrow clear of the text
         self.add_menu = QMenu(self.add_button)
         self.add_menu.setToolTipsVisible(True)
         self.add_button.setMenu(self.add_menu)
-        self.remove_button = QToolButton()
+        self.remove_button = QPushButton()
         self.up_button = QToolButton()
         self.up_button.setArrowType(Qt.ArrowType.UpArrow)
         self.down_button = QToolButton()
