@@ -11,7 +11,12 @@ import dataclasses
 import json
 import os
 import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from .app import ServeSettings
 
@@ -39,6 +44,31 @@ def serve(folder: str | Path, host: str = "127.0.0.1", port: int = 8000, workers
           file=sys.stderr, flush=True)
     uvicorn.run(f"{__package__}.app:app_from_environment", factory=True, host=host, port=port,
                 workers=workers if workers > 1 else None, log_level="warning", timeout_graceful_shutdown=30)
+
+
+@contextmanager
+def background_server(app: Any, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Run an ASGI app with uvicorn in a thread (tests, benchmarks); yields its base URL.
+
+    Port 0 takes a free port. On leaving, the server drains its requests and stops.
+    """
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError("the HTTP server did not start")
+        time.sleep(0.01)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://{host}:{bound}"
+    finally:
+        server.should_exit = True
+        thread.join(60)
 
 
 def main(argv: list[str] | None = None) -> int:
