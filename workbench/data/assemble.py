@@ -81,16 +81,14 @@ def assemble(
     norm: Norm = "feature",
     description: str = "",
     val: tuple[np.ndarray, np.ndarray] | None = None,
-    augment: tuple[bool, bool] | None = None,
     encoding: dict[str, Any] | None = None,
 ) -> DataBundle:
     """Split (unless `val` is given), normalise on train, and wrap in datasets.
 
     Classification `y` must already be class ids 0..K-1; regression `y` is (N,) or (N, k)
     and is standardised per column on train (stored as target_mean / target_std).
-    `augment` = (flip, shift) wraps the train part in an AugmentedImageDataset.
     """
-    from workbench.data.datasets import AugmentedImageDataset, tensor_dataset  # torch: only when data is loaded
+    from workbench.data.datasets import tensor_dataset  # torch: only when data is loaded
 
     if val is None:
         stratify = y if task == "classification" else None
@@ -124,8 +122,6 @@ def assemble(
         class_names = None
 
     train_ds = tensor_dataset(x_tr, y_tr)
-    if augment is not None and any(augment):
-        train_ds = AugmentedImageDataset(*train_ds.tensors, flip=augment[0], shift=augment[1])
     return DataBundle(
         train=train_ds,
         val=tensor_dataset(x_va, y_va),

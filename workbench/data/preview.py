@@ -37,7 +37,6 @@ import torch
 from torch.utils.data import Dataset, TensorDataset
 
 from workbench.data.bundle import DataBundle, DatasetSpec, Task
-from workbench.data.datasets import AugmentedImageDataset
 from workbench.data.images import ImageFileDataset
 from workbench.data.loading import READER_NAMES, load_dataset, path_kind
 from workbench.data.paths import resolve_path
@@ -202,8 +201,6 @@ def _tensors(dataset: Dataset) -> tuple[torch.Tensor | None, torch.Tensor | None
     """x and y of a split without drawing samples (an augmented set would flip and shift them)."""
     if isinstance(dataset, TensorDataset):
         return dataset.tensors[0], dataset.tensors[1]
-    if isinstance(dataset, AugmentedImageDataset):
-        return dataset.x, dataset.y
     if isinstance(dataset, ImageFileDataset):
         return None, dataset.labels  # pixels are read per image, only for the ones shown
     return None, None
