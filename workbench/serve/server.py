@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -42,8 +43,15 @@ def serve(folder: str | Path, host: str = "127.0.0.1", port: int = 8000, workers
     shown = f"[{host}]" if ":" in host else host
     print(f"Serving {name} at http://{shown}:{port}/ (API docs at /docs); Ctrl+C stops",
           file=sys.stderr, flush=True)
+    # uvicorn drains, then raises the signal it caught again: with this handler a SIGTERM
+    # (docker stop, systemd) ends the process with status 0 instead of dying by the signal.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(f"{__package__}.app:app_from_environment", factory=True, host=host, port=port,
                 workers=workers if workers > 1 else None, log_level="warning", timeout_graceful_shutdown=30)
+
+
+def _exit_cleanly(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
 
 
 @contextmanager

@@ -1,0 +1,127 @@
+"""The command line, export folders, the Docker folder's standalone server, and a clean stop."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from workbench.cli import main as cli
+from workbench.errors import ServeError
+from workbench.serve.card import read_card
+from workbench.serve.prepare import prepare_target
+
+
+@pytest.mark.parametrize(("extra", "words"), [
+    (["--workers", "0"], "--workers must be at least 1"),
+    (["--max-batch", "0"], "--max-batch must be from 1"),
+    (["--max-wait-ms", "-1"], "--max-wait-ms must be from 0"),
+    (["--max-body-mb", "0"], "--max-body-mb must be more than 0"),
+    (["--port", "70000"], "--port must be from 0 to 65535"),
+])
+def test_cli_refuses_settings_out_of_range(digits_run, capsys, extra, words) -> None:
+    assert cli(["serve", str(digits_run), *extra]) == 1
+    assert words in capsys.readouterr().err
+
+
+def test_cli_names_a_folder_it_cannot_serve(tmp_path, capsys) -> None:
+    assert cli(["serve", str(tmp_path / "nowhere")]) == 1
+    assert "no such folder" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert cli(["serve", str(tmp_path / "empty")]) == 1
+    assert "neither a run folder" in capsys.readouterr().err
+
+
+def test_an_export_folder_serves_its_recommended_variant_or_the_named_one(digits_run, tmp_path) -> None:
+    from workbench.export import ExportOptions, export_run
+
+    export = tmp_path / "export"
+    report = export_run(digits_run, export, ExportOptions(quantize=("int8-dynamic",), latency_repeats=2))
+    recommended = next(v.name for v in report.variants if v.recommended)
+    card = read_card(prepare_target(export, tmp_path / "a"))
+    assert card.variant == recommended
+    assert card.accuracy == pytest.approx(report.variant(recommended).val_accuracy)
+    card = read_card(prepare_target(export, tmp_path / "b", variant="original"))
+    assert card.variant == "original" and card.model_file == "model.onnx" and card.kind == "image"
+    with pytest.raises(ServeError, match="no variant 'fp16'.*'original', 'int8-dynamic'"):
+        prepare_target(export, tmp_path / "c", variant="fp16")
+
+
+def test_the_docker_folder_runs_without_workbench_torch_or_qt(digits_run, tmp_path) -> None:
+    out = tmp_path / "image"
+    assert cli(["serve", str(digits_run), "--write-dockerfile", str(out), "--max-batch", "16"]) == 0
+    dockerfile = (out / "Dockerfile").read_text()
+    requirements = (out / "requirements.txt").read_text()
+    assert "serve_app.server" in dockerfile and '"--max-batch", "16"' in dockerfile
+    assert {line.split("==")[0] for line in requirements.split()} == {"onnxruntime", "numpy", "pillow", "fastapi", "uvicorn"}
+    assert (out / "model" / "model.onnx").is_file() and (out / "model" / "serve.json").is_file()
+    assert (out / "serve_app" / "static" / "index.html").is_file()
+    script = f"""
+import sys
+sys.path.insert(0, {str(out)!r})
+from fastapi.testclient import TestClient
+from serve_app.app import create_app
+with TestClient(create_app({str(out / 'model')!r})) as client:
+    answer = client.post("/predict", json={{"instances": [[[0.5] * 8] * 8]}}).json()
+    assert client.get("/").status_code == 200
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("workbench", "torch", "PySide6", "torchvision"))
+print(answer["predictions"][0]["class"], heavy)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    cls, heavy = done.stdout.strip().split(" ", 1)
+    assert cls in [str(i) for i in range(10)] and heavy == "[]"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_sigterm_answers_the_request_in_flight_then_exits(digits_run, tmp_path) -> None:
+    out = tmp_path / "image"
+    assert cli(["serve", str(digits_run), "--write-dockerfile", str(out)]) == 0
+    port = _free_port()
+    # a long batching wait keeps the one request in flight while the signal arrives
+    process = subprocess.Popen([sys.executable, "-m", "serve_app.server", "model", "--host", "127.0.0.1",
+                                "--port", str(port), "--max-wait-ms", "1000"], cwd=out,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, process.stderr.read() if process.poll() is not None else "no start"
+            time.sleep(0.1)
+        result: dict[str, object] = {}
+
+        def ask() -> None:
+            result["response"] = httpx.post(f"{base}/predict", json={"instances": [[[0.5] * 8] * 8]}, timeout=60)
+
+        asker = threading.Thread(target=ask)
+        asker.start()
+        time.sleep(0.3)  # the request is waiting in the batcher
+        process.send_signal(signal.SIGTERM)
+        asker.join(60)
+        code = process.wait(60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    response = result["response"]
+    assert response.status_code == 200 and response.json()["predictions"][0]["class"]
+    assert code == 0
+    assert "Serving digits-mlp at http://127.0.0.1:" in process.stderr.read()
