@@ -56,6 +56,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("project", help="project file or preset name")
     p.add_argument("--batch-size", type=int, default=None, help="batch size for the memory estimate")
 
+    p = sub.add_parser("import", help="import a pretrained torchvision model as a project (with its weights)")
+    p.add_argument("source", metavar="torchvision:NAME", help="e.g. torchvision:resnet18, torchvision:mobilenet_v3_small")
+    p.add_argument("--out", required=True, metavar="PROJECT.json", help="project file to write (weights go beside it)")
+    p.add_argument("--weights", metavar="DEFAULT|PATH",
+                   help="torchvision's published weights (DEFAULT or a name such as IMAGENET1K_V1: from the cache, "
+                        "downloaded when online) or a .safetensors / state-dict file of that model; "
+                        "without it the project starts untrained")
+    p.add_argument("--classes", type=int, metavar="N", help="replace the classifier's last Linear with N fresh outputs")
+
     p = sub.add_parser("train", help="train a project into a run folder")
     p.add_argument("project", help="project file or preset name")
     _train_overrides(p)
@@ -201,6 +210,18 @@ def cmd_info(args: argparse.Namespace) -> int:
     )
     for problem in analysis.problems:
         print(f"warning: {problem.message}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from workbench.model_import import import_torchvision
+
+    library, _, name = args.source.partition(":")
+    if library != "torchvision" or not name:
+        raise WorkbenchError(f"import {args.source}: expected torchvision:NAME, e.g. torchvision:resnet18")
+    result = import_torchvision(name, args.out, weights=args.weights, classes=args.classes)
+    for line in result.lines():
+        print(line)
     return 0
 
 
@@ -494,6 +515,7 @@ _COMMANDS = {
     "open": cmd_open,
     "presets": cmd_presets,
     "info": cmd_info,
+    "import": cmd_import,
     "train": cmd_train,
     "sample": cmd_sample,
     "export": cmd_export,

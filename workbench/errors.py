@@ -36,5 +36,9 @@ class ExportError(WorkbenchError):
     """A trained run cannot be exported as asked."""
 
 
+class ModelImportError(WorkbenchError):
+    """A model from another library cannot be imported as asked (unknown name, unmapped layers, weights)."""
+
+
 class ServeError(WorkbenchError):
     """A run or export folder cannot be served as asked."""

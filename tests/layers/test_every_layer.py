@@ -223,9 +223,10 @@ def test_a_declaration_naming_a_missing_param_is_refused() -> None:
 
 
 # Modules that may name layer types: the layer library itself, the app's palette and styling,
-# and the benchmarks, which build example networks. The Input and Output ends of a network are
-# named everywhere (the graph's source and sink), so they are allowed too.
-_MAY_NAME_TYPES = ("layers", "gui", "bench")
+# the benchmarks, which build example networks, and the model importer, which maps other
+# libraries' modules onto layer types. The Input and Output ends of a network are named
+# everywhere (the graph's source and sink), so they are allowed too.
+_MAY_NAME_TYPES = ("layers", "gui", "bench", "model_import")
 
 
 def test_no_module_outside_the_layer_library_keys_facts_by_type_id() -> None:

@@ -1,0 +1,57 @@
+"""Fixtures for importing torchvision models: seeded, randomly initialised weights written to files.
+
+Nothing is downloaded: the tests write the weights themselves. Imports of the largest models are
+marked `slow` and skipped unless WORKBENCH_SLOW_TESTS=1 (CI sets it).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: imports a large model (over 10 s on 2 CPU cores)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("WORKBENCH_SLOW_TESTS") == "1":
+        return
+    skip = pytest.mark.skip(reason="a large model: set WORKBENCH_SLOW_TESTS=1 to run it")
+    for item in items:
+        if "slow" in item.keywords and "model_import" in str(item.fspath):
+            item.add_marker(skip)
+
+
+def torchvision_model(name: str, seed: int = 1) -> torch.nn.Module:
+    """torchvision's `name`, randomly initialised from `seed`, in eval mode, with non-trivial BN statistics."""
+    import torchvision
+
+    torch.manual_seed(seed)
+    model = torchvision.models.get_model(name, weights=None).eval()
+    for module in model.modules():  # fresh BatchNorms are identities: give them statistics to carry
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.1, 0.1)
+            module.running_var.uniform_(0.5, 1.5)
+    return model
+
+
+@pytest.fixture
+def weights_file(tmp_path: Path):
+    """Write a seeded torchvision model's state dict; returns (path, model)."""
+
+    def write(name: str, suffix: str = ".safetensors") -> tuple[Path, torch.nn.Module]:
+        model = torchvision_model(name)
+        path = tmp_path / f"{name}-random{suffix}"
+        if suffix == ".safetensors":
+            from safetensors.torch import save_file
+
+            save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
+        else:
+            torch.save(model.state_dict(), path)
+        return path, model
+
+    return write

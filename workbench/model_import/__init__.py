@@ -1,0 +1,18 @@
+"""Models from other libraries as Workbench projects: torchvision's classifiers, with their weights.
+
+`import_torchvision(name, out, weights=..., classes=...)` writes a project whose graph computes what
+torchvision's model computes (checked on import) and, with weights, a `.safetensors` file beside it.
+No Qt here: the command line and the app both call it.
+"""
+
+from __future__ import annotations
+
+from workbench.model_import.torchvision_models import (
+    PARITY_TOLERANCE,
+    SUPPORTED_MODELS,
+    ImportResult,
+    import_torchvision,
+    model_parameter_count,
+)
+
+__all__ = ["PARITY_TOLERANCE", "SUPPORTED_MODELS", "ImportResult", "import_torchvision", "model_parameter_count"]
