@@ -101,6 +101,17 @@ def test_errors_name_lines_far_into_the_file(tmp_path: Path, big: tuple[list[str
         return write(tmp_path / name, edited)
 
     assert "row 70000 has 5 fields" in error(variant("ragged.csv", lambda s: s.rsplit(",", 1)[0]))
+    # Seven ragged rows, two of them the same text, one a quoted line break; CRLF line ends.
+    many = list(lines)
+    for at in (500, 900, 40_000, 40_001, 60_000, 80_000, 99_000):
+        many[at - 1] = "1,2,3"
+    many[90_000 - 1] = '1,"two\nlines",3'
+    (tmp_path / "many.csv").write_bytes("\r\n".join(many).encode() + b"\r\n")
+    assert ("but row 500 has 3 fields, row 900 has 3 fields, row 40000 has 3 fields, row 40001 has 3 fields, "
+            "row 60000 has 3 fields and 3 more;") in error(tmp_path / "many.csv")
+    many[500 - 1] = many[900 - 1] = many[40_000 - 1] = many[40_001 - 1] = many[60_000 - 1] = lines[1]
+    (tmp_path / "many.csv").write_bytes("\r\n".join(many).encode() + b"\r\n")
+    assert "row 80000 has 3 fields, row 90001 has 3 fields, row 99001 has 3 fields;" in error(tmp_path / "many.csv")
     cells = variant("gap.csv", lambda s: ",".join(c if k != 2 else "NA" for k, c in enumerate(s.split(","))))
     assert "1 missing value(s): row 70000 column 'x2'" in error(cells)
     assert load(cells, missing="drop").encoding["dropped_rows"] == 1

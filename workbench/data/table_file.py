@@ -281,16 +281,24 @@ def _read_fast(path: Path, delim: str, header: bool, first: list[str], head_rows
     import pyarrow.compute as pc
     import pyarrow.csv as pv
 
+    ragged: list[Any] = []
+    newlines = False
+
     def on_invalid(row: Any) -> str:
-        # A line of spaces or of bare delimiters has the wrong field count but is no sample.
-        cells = next(csv.reader([row.text or ""], delimiter=delim), [])
-        return "error" if any(cell.strip() for cell in cells) else "skip"
+        text = row.text or ""
+        if not any(cell.strip() for cell in next(csv.reader([text], delimiter=delim), [])):
+            return "skip"  # a line of spaces or of bare delimiters: no sample, as before
+        if '"' in text and not newlines:
+            return "error"  # maybe a quoted line break that the fast chunking cut: read again
+        ragged.append(row)
+        return "skip"  # the whole file is read once; the rows are named afterwards
 
     convert = pv.ConvertOptions(null_values=_NULL_VALUES, strings_can_be_null=True,
                                 true_values=[], false_values=[])  # true/false stay text, as before
     table = parse = None
     for newlines in (False, True):  # quoted line breaks need slower chunking: only when met
         parse = pv.ParseOptions(delimiter=delim, newlines_in_values=newlines, invalid_row_handler=on_invalid)
+        ragged.clear()
         try:
             table = _read_csv(path, pv.ReadOptions(autogenerate_column_names=not header), parse, convert)
             break
@@ -298,6 +306,9 @@ def _read_fast(path: Path, delim: str, header: bool, first: list[str], head_rows
             log.debug("%s: pyarrow: %s", path, exc)
     if table is None or table.num_columns != len(first) or table.num_rows < head_rows:
         return None
+    if ragged:
+        _refuse_ragged(path, delim, header, len(first), ragged)
+        return None  # Python's csv counts the fields otherwise: let it read the file
     if header and [n.strip() for n in table.column_names] != first:
         return None
     columns: list[Any] = list(table.columns)
@@ -324,6 +335,58 @@ def _read_fast(path: Path, delim: str, header: bool, first: list[str], head_rows
             keep = pc.invert(blank)
             columns = [c.filter(keep) for c in columns]
     return columns
+
+
+def _refuse_ragged(path: Path, delim: str, header: bool, width: int, rows: list[Any]) -> None:
+    """Name the rows pyarrow found with another field count than the header's (`rows`: its
+    InvalidRow records, which carry each row's text but, read on threads, not its line).
+
+    Each text is found in the file as a whole line (bytes.find: no parse), so the lines come at
+    the cost of one read; where a text cannot be found so, Python's csv counts every row's fields."""
+    raw = read_bytes(path)
+    fields = {row.text or "": row.actual_columns for row in rows}
+    found: list[tuple[int, str]] = []  # (byte offset, text)
+    for text, count in Counter(row.text or "" for row in rows).items():
+        needle = text.encode("utf-8")
+        start = 0
+        while count and (at := raw.find(needle, start)) >= 0:
+            end = at + len(needle)
+            if (at == 0 or raw[at - 1:at] == b"\n") and raw[end:end + 1] in (b"", b"\n", b"\r"):
+                found.append((at, text))
+                count -= 1
+            start = at + 1
+        if count:
+            _refuse_ragged_slowly(path, delim, header, width)
+            return
+    found.sort()
+    ragged: list[str] = []
+    line, counted = 1, 0
+    for at, text in found[:MAX_LISTED]:
+        line += raw.count(b"\n", counted, at)
+        counted = at
+        last = line + text.count("\n")  # a record's line is its last one, as Python's csv counts
+        ragged.append(f"row {last} has {fields[text]} fields")
+    raise DataError(_ragged_message(path, delim, header, width, ragged, len(found)))
+
+
+def _refuse_ragged_slowly(path: Path, delim: str, header: bool, width: int) -> None:
+    reader = csv.reader(_lines_of(path), delimiter=delim)
+    ragged: list[str] = []
+    try:
+        for row in reader:
+            if len(row) != width and any(cell.strip() for cell in row):
+                ragged.append(f"row {reader.line_num} has {len(row)} fields")
+    except csv.Error as exc:
+        raise DataError(f"CSV file {path} row {reader.line_num}: {exc}") from exc
+    if ragged:
+        raise DataError(_ragged_message(path, delim, header, width, ragged))
+
+
+def _ragged_message(path: Path, delim: str, header: bool, width: int, ragged: list[str],
+                    total: int | None = None) -> str:
+    return (f"CSV file {path}: expected {width} fields per row (as in the "
+            f"{'header' if header else 'first row'}), but {listing(ragged, total)}; check for a missing "
+            f"or extra delimiter {delim!r} or an unclosed quote")
 
 
 def _reread_as_text(path: Path, header: bool, width: int, parse: Any, js: list[int]) -> list[Any] | None:
@@ -356,11 +419,7 @@ def _parse_slowly(path: Path, delim: str, header: bool) -> Table:
         rows, lines = rows[1:], lines[1:]
     ragged = [f"row {line} has {len(row)} fields" for row, line in zip(rows, lines) if len(row) != len(names)]
     if ragged:
-        raise DataError(
-            f"CSV file {path}: expected {len(names)} fields per row (as in the "
-            f"{'header' if header else 'first row'}), but {listing(ragged)}; check for a missing "
-            f"or extra delimiter {delim!r} or an unclosed quote"
-        )
+        raise DataError(_ragged_message(path, delim, header, len(names), ragged))
     data = [pa.array([row[j] for row in rows], pa.string()) for j in range(len(names))]
     return Table(path, names, delim, data, rows[:HEAD_ROWS], lines[:HEAD_ROWS], header=header,
                  lines=np.asarray(lines, dtype=np.int64))
