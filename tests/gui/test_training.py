@@ -295,7 +295,7 @@ def test_an_exception_in_our_code_ends_the_run_with_its_message(trainer, qtbot, 
     from workbench.training.child import FAULT_ENV
 
     # The training process raises before it prepares the run, as a bug there would. (Set after
-    # the spare started: a process started with another environment is not used.)
+    # the spare started: the job brings the app's environment along.)
     monkeypatch.setenv(FAULT_ENV, "0:raise")
     window = trainer
     _open(window, "digits-mlp")

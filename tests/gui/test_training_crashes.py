@@ -123,7 +123,7 @@ def test_a_training_process_killed_mid_run_fails_the_run_and_resuming_continues_
 @pytest.mark.parametrize(("mode", "signal_name"), [("segfault", "SIGSEGV"), ("abort", "SIGABRT")])
 def test_a_training_process_that_crashes_is_reported_and_the_app_trains_again(trainer, qtbot, monkeypatch,  # noqa: ANN001
                                                                               mode: str, signal_name: str) -> None:
-    monkeypatch.setenv(FAULT_ENV, f"5:{mode}")  # set after the spare started: a fresh process reads it
+    monkeypatch.setenv(FAULT_ENV, f"5:{mode}")  # set after the spare started: the job brings it along
     window = trainer
     _open(window, "digits-mlp", epochs=1)
     panel = window.training
@@ -142,7 +142,7 @@ def test_a_training_process_that_crashes_is_reported_and_the_app_trains_again(tr
     assert _train(window, qtbot).status == "finished"
 
 
-def test_a_run_takes_the_warm_process_and_the_next_one_is_started(trainer, qtbot) -> None:  # noqa: ANN001
+def test_a_run_takes_the_warm_process_and_the_next_one_is_started(trainer, qtbot, monkeypatch) -> None:  # noqa: ANN001
     window = trainer
     panel = window.training
     spare = panel.spare
@@ -154,6 +154,12 @@ def test_a_run_takes_the_warm_process_and_the_next_one_is_started(trainer, qtbot
     assert spare.returncode == 0  # which exited after the run
     following = panel.spare
     assert following is not None and following.pid != spare.pid and following.returncode is None
+    # A variable set since the spare started reaches the run: the job brings the environment.
+    monkeypatch.setenv(FAULT_ENV, "3:exit")
+    assert following.wait_ready(RUN_TIMEOUT_MS / 1000)
+    crashed = _train(window, qtbot)
+    assert panel.worker.pid == following.pid
+    assert crashed.message.startswith("training process ended unexpectedly: exited with code 3")
 
 
 def test_closing_the_window_ends_its_training_processes(trainer) -> None:  # noqa: ANN001

@@ -6,7 +6,8 @@ that training shares no GIL with painting. The parent side is `workbench.trainin
 
 The process starts as a spare: it imports torch and the engine and takes one small optimizer
 step (torch imports its compiler stack, ~1.5 s, at the first optimizer it builds), says
-`{"kind": "ready"}` and waits for a job on stdin. A job trains through `workbench.runs`
+`{"kind": "ready"}` and waits for a job on stdin. A job (which brings the app's environment
+variables and working folder of the moment: the spare may be minutes old) trains through `workbench.runs`
 `prepare_run` + `train_project`, the same path as `workbench train` (or distils, through
 `workbench.export.distill_runs.distill_run`), and the process exits when it is done: GPU memory
 goes back with it. Everything crossing the pipes is one JSON object per line, never a pickle:
@@ -304,6 +305,18 @@ def arm_test_fault(pipe: EventPipe | None = None,
     return fault
 
 
+_STARTED_WITH = dict(os.environ)  # this process's environment before anything was imported
+
+
+def take_environment(environ: dict[str, str]) -> None:
+    """The app's environment of now, for the run (this process may have been started a while
+    ago): its variables set, those it has removed since this process started removed. What a
+    library set here for itself stays."""
+    for name in _STARTED_WITH.keys() - environ.keys():
+        os.environ.pop(name, None)
+    os.environ.update({str(k): str(v) for k, v in environ.items()})
+
+
 def _describe(exc: BaseException) -> str:
     from workbench.errors import WorkbenchError
 
@@ -345,11 +358,13 @@ def run_job(job: dict[str, Any], pipe: EventPipe, control: Control) -> dict[str,
         if job.get("protocol") != PROTOCOL:
             raise WorkbenchError(f"the training process speaks protocol {PROTOCOL}, the app sent "
                                  f"{job.get('protocol')!r}: reinstall Workbench")
+        if isinstance(job.get("env"), dict):
+            take_environment(job["env"])
+        if job.get("cwd"):
+            os.chdir(job["cwd"])  # relative data paths resolve as they do in the app
         fault = arm_test_fault(pipe)
         if fault is not None:
             fault(0)
-        if job.get("cwd"):
-            os.chdir(job["cwd"])  # relative data paths resolve as they do in the app
         import torch
 
         threads = int(job.get("threads") or 0)

@@ -12,9 +12,10 @@ once, or posix_spawn: no Qt code ever runs in a forked copy of the app), with pi
 and stdout and the app's stderr; nothing is pickled across. When the app closes, or dies,
 the end of the child's stdin stops its run; `end_all` (also at exit) ends any child left.
 
-A spare started ahead of time is used only while it is alive and was started with the same
-environment as now (`usable`): a changed variable (a test's, CUDA_VISIBLE_DEVICES) gets a
-fresh process.
+A spare started ahead of time is used while it is alive and has no job (`usable`). The job
+carries the app's environment of the moment, which the child takes over before the run (a
+variable set since the spare started, a test's fault hook, is seen; one that only matters while
+torch is imported, such as OMP_NUM_THREADS, is not: the app does not change those).
 """
 
 from __future__ import annotations
@@ -55,23 +56,14 @@ _SIGNAL_CAUSES = {
 _WINDOWS_STATUS = {0xC0000005: "an access violation in native code", 0xC00000FD: "a stack overflow",
                    0xC0000409: "native code aborted (a failed check)"}
 
-# Variables that change without changing what a process would do: pytest rewrites this one at
-# each phase of each test.
-_BOOKKEEPING_ENV = frozenset({"PYTEST_CURRENT_TEST"})
-
 _live: weakref.WeakSet[TrainingChild] = weakref.WeakSet()
-
-
-def _environment(environ: Any = None) -> dict[str, str]:
-    return {k: v for k, v in (os.environ if environ is None else environ).items() if k not in _BOOKKEEPING_ENV}
 
 
 class TrainingChild:
     """One training process and its pipes."""
 
-    def __init__(self, process: subprocess.Popen[bytes], environ: dict[str, str]) -> None:
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
         self.process = process
-        self.environ = environ  # the environment it was started with
         self.job_sent = False
         self.ready = False  # it said {"kind": "ready"}: warmed up, waiting for a job
         self._send_lock = threading.Lock()
@@ -82,10 +74,9 @@ class TrainingChild:
     @classmethod
     def start(cls, env: dict[str, str] | None = None) -> TrainingChild:
         """Start `python -m workbench.training.child`; returns at once (it warms up meanwhile)."""
-        environ = dict(os.environ if env is None else env)
         process = subprocess.Popen([sys.executable, "-m", MODULE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                   stderr=None, env=environ, close_fds=True)
-        child = cls(process, _environment(environ))
+                                   stderr=None, env=None if env is None else dict(env), close_fds=True)
+        child = cls(process)
         _remember(child)
         log.debug("started training process %d", process.pid)
         return child
@@ -99,8 +90,8 @@ class TrainingChild:
         return self.process.poll()
 
     def usable(self) -> bool:
-        """A spare that can take a job now: alive, unused, started with today's environment."""
-        return not self.job_sent and self.process.poll() is None and self.environ == _environment()
+        """A spare that can take a job now: alive and unused."""
+        return not self.job_sent and self.process.poll() is None
 
     def send(self, record: dict[str, Any]) -> bool:
         """Write one record to the child's stdin; False when the child is gone."""

@@ -239,6 +239,7 @@ def job_record(request: RunRequest, threads: int) -> dict[str, Any]:
         "kind": "job",
         "protocol": PROTOCOL,
         "cwd": os.getcwd(),  # where the app resolves relative paths (an unsaved project's data)
+        "env": dict(os.environ),  # a spare was started earlier: the run sees the app's environment of now
         "name": project.name,
         "project": project_to_dict(project),
         "project_path": str(project.path) if project.path is not None else None,
