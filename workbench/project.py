@@ -287,8 +287,17 @@ def _add_node(graph: Graph, item: Any, path: str, problems: list[str]) -> None:
     ):
         problems.append(f"{path}.position: expected [x, y] numbers, got {_show(position)}")
         return
+    # Files from before per-node training settings have neither key: trainable, factor 1.
+    trainable, lr_scale = item.get("trainable", True), item.get("lr_scale", 1.0)
+    if not isinstance(trainable, bool):
+        problems.append(f"{path}.trainable: expected true or false, got {_show(trainable)}")
+        return
+    if isinstance(lr_scale, bool) or not isinstance(lr_scale, (int, float)) or not (math.isfinite(lr_scale) and lr_scale > 0):
+        problems.append(f"{path}.lr_scale: expected a number > 0, got {_show(lr_scale)}")
+        return
     try:
-        graph.add_node(type_id, name=name, params=clean, position=(position[0], position[1]), node_id=node_id)
+        graph.add_node(type_id, name=name, params=clean, position=(position[0], position[1]), node_id=node_id,
+                       trainable=trainable, lr_scale=lr_scale)
     except GraphError as exc:
         problems.append(f"{path}: {exc}")
 

@@ -203,9 +203,11 @@ class PreparedRun:
     data: DataBundle
     model: GraphModule
     changes: list[str]  # what fitting the graph to overriding data changed
+    init: Any = None  # training.init_from.InitReport when the weights came from init_from
 
 
-def prepare_run(project: Project, overrides: dict[str, Any] | None = None, data: DatasetSpec | None = None) -> PreparedRun:
+def prepare_run(project: Project, overrides: dict[str, Any] | None = None, data: DatasetSpec | None = None,
+                replace_head: bool = False) -> PreparedRun:
     """Apply setting overrides, load the data, check that network and data fit, build the model.
 
     The Input always takes its kind and shape from the data (and its transforms). With `data`
@@ -220,12 +222,21 @@ def prepare_run(project: Project, overrides: dict[str, Any] | None = None, data:
     check(graph)
     bundle = load_dataset(spec, base_dir=project.base_dir)
     changes = fit_graph_to_data(graph, bundle) if data is not None else fit_input_to_data(graph, bundle)
+    if replace_head:  # before the check: the fresh head is sized to the data
+        from workbench.training.init_from import head_width, replace_head as swap_head
+
+        changes.append(swap_head(graph, head_width(graph, bundle)))
     problems = fit_problems(graph, bundle, spec.path or spec.source, spec)
     if problems:
         raise DataError("; ".join(problems))
     model = build_model(graph, seed=settings.seed)
+    init = None
+    if settings.init_from:
+        from workbench.training.init_from import initialise
+
+        init = initialise(model, settings.init_from, base_dir=project.base_dir)
     trained = Project(project.name, graph, spec, settings, project.description, project.path)
-    return PreparedRun(trained, bundle, model, changes)
+    return PreparedRun(trained, bundle, model, changes, init)
 
 
 def default_run_dir(project: Project) -> Path:
@@ -326,6 +337,8 @@ def _complete_summary(run_dir: Path, prepared: PreparedRun) -> None:
         "task": prepared.data.task,
         **summary,
     }
+    if prepared.init is not None:
+        summary["init_from"] = prepared.init.to_dict()
     write_json_atomic(path, summary)
 
 

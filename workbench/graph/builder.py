@@ -1,5 +1,10 @@
 """Graph -> torch module. Layers run in topological order; parameter names follow node names
-(`fc1.weight`), so checkpoints and exports map back to the nodes the user drew."""
+(`fc1.weight`), so checkpoints and exports map back to the nodes the user drew.
+
+A node the user froze (`Node.trainable` False) builds with `requires_grad=False` on its
+parameters, and its normalisation layers stay in eval mode while the rest trains (`train()`):
+a frozen BatchNorm that kept updating its running statistics would not be frozen at all.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,9 @@ class GraphModule(nn.Module):
         for e in graph.edges:
             incoming[e.dst][e.dst_port] = e.src
         names = {n.id: n.name for n in graph.nodes}
+        # Node name -> learning-rate factor, for every node; the names of the frozen ones.
+        self.lr_scales: dict[str, float] = {n.name: n.lr_scale for n in graph.nodes}
+        self.frozen: set[str] = {n.name for n in graph.nodes if not n.trainable}
         # (node name, names of the nodes feeding it in port order), in execution order
         self.plan: list[tuple[str, tuple[str, ...]]] = []
         for nid in analysis.order:
@@ -30,12 +38,44 @@ class GraphModule(nn.Module):
                 self.input_name = node.name
                 self.input_spec: TensorSpec = analysis.shapes[nid]
                 continue
-            self.add_module(node.name, node.spec.build_module(node.params, in_specs))
+            module = node.spec.build_module(node.params, in_specs)
+            if not node.trainable:
+                module.requires_grad_(False)
+            self.add_module(node.name, module)
             self.plan.append((node.name, tuple(names[incoming[nid][p]] for p in ports)))
             if node.type == "Output":
                 self.output_name = node.name
                 self.output_spec: TensorSpec = analysis.shapes[nid]
                 self.loss_name: str = node.params["loss"]
+        self.train(True)  # puts the frozen nodes in eval mode
+
+    def train(self, mode: bool = True) -> GraphModule:
+        """Set the training mode; frozen nodes stay in eval mode (BatchNorm statistics and
+        Dropout fixed), which every caller — the engine after each validation too — gets."""
+        super().train(mode)
+        if mode:
+            for name in self.frozen:
+                module = self._modules.get(name)
+                if module is not None:
+                    module.eval()
+        return self
+
+    def unfreeze(self, names: set[str] | None = None) -> list[nn.Parameter]:
+        """Make frozen nodes (all, or `names`) trainable again; returns their parameters."""
+        chosen = self.frozen if names is None else self.frozen & names
+        params: list[nn.Parameter] = []
+        for name in sorted(chosen):
+            module = self._modules.get(name)
+            if module is not None:
+                module.requires_grad_(True)
+                params.extend(module.parameters())
+        self.frozen -= chosen
+        self.train(self.training)
+        return params
+
+    def node_of(self, param_name: str) -> str:
+        """The node a parameter belongs to (`fc1.weight` -> `fc1`)."""
+        return param_name.split(".", 1)[0]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         values = {self.input_name: x}

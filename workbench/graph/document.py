@@ -32,6 +32,10 @@ class Node:
     name: str
     params: dict[str, Any]
     position: tuple[float, float] = (0.0, 0.0)
+    # Training facts of the node, not of its layer type: whether its parameters learn, and a
+    # factor on the run's learning rate for them (fine-tuning trains a new head faster).
+    trainable: bool = True
+    lr_scale: float = 1.0
 
     @property
     def spec(self) -> LayerSpec:
@@ -64,6 +68,7 @@ class EventKind(Enum):
     PARAMS_CHANGED = "params_changed"  # detail: key, old, new
     NODE_RENAMED = "node_renamed"  # detail: old, new
     NODE_MOVED = "node_moved"
+    TRAINING_CHANGED = "training_changed"  # detail: old, new — each (trainable, lr_scale)
     RESET = "reset"  # anything may have changed: rebuild from the document
 
 
@@ -172,6 +177,8 @@ class Graph:
         params: Mapping[str, Any] | None = None,
         position: tuple[float, float] = (0.0, 0.0),
         node_id: str | None = None,
+        trainable: bool = True,
+        lr_scale: float = 1.0,
     ) -> Node:
         """Add a layer; params not given take their defaults, given ones are validated."""
         spec = layer_spec(type_id)
@@ -183,7 +190,8 @@ class Graph:
         values = spec.defaults()
         for key, value in (params or {}).items():
             values[key] = _validated(spec, key, value)
-        node = Node(node_id, spec.type_id, name, values, _position(position))
+        node = Node(node_id, spec.type_id, name, values, _position(position),
+                    _trainable(trainable), _lr_scale(lr_scale))
         self._insert(node)
         self._emit(GraphEvent(EventKind.NODE_ADDED, node_id))
         return node
@@ -280,6 +288,21 @@ class Graph:
         self._forget_name(old)
         self._names[name] = node_id
         self._emit(GraphEvent(EventKind.NODE_RENAMED, node_id, detail={"old": old, "new": name}))
+        return old
+
+    def set_training(
+        self, node_id: str, trainable: bool | None = None, lr_scale: float | None = None
+    ) -> tuple[bool, float]:
+        """Freeze/unfreeze a node or change its learning-rate factor (None: keep); returns the
+        previous (trainable, lr_scale) so an undo can put them back."""
+        node = self.node(node_id)
+        old = (node.trainable, node.lr_scale)
+        new = (old[0] if trainable is None else _trainable(trainable),
+               old[1] if lr_scale is None else _lr_scale(lr_scale))
+        if new == old:
+            return old
+        node.trainable, node.lr_scale = new
+        self._emit(GraphEvent(EventKind.TRAINING_CHANGED, node_id, detail={"old": old, "new": new}))
         return old
 
     def move(self, node_id: str, position: tuple[float, float]) -> None:
@@ -408,18 +431,13 @@ class Graph:
     # ----- plain records -------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready record of nodes and edges (the project file's `graph`)."""
+        """JSON-ready record of nodes and edges (the project file's `graph`).
+
+        `trainable` and `lr_scale` are written only when they differ from their defaults, so a
+        project that uses neither reads exactly as before and older files mean "trainable, 1.0".
+        """
         return {
-            "nodes": [
-                {
-                    "id": n.id,
-                    "type": n.type,
-                    "name": n.name,
-                    "params": {k: list(v) if isinstance(v, tuple) else v for k, v in n.params.items()},
-                    "position": [n.position[0], n.position[1]],
-                }
-                for n in self._nodes.values()
-            ],
+            "nodes": [_node_record(n) for n in self._nodes.values()],
             "edges": [{"src": e.src, "dst": e.dst, "port": e.dst_port} for e in self._edges],
         }
 
@@ -438,6 +456,36 @@ class Graph:
         return isinstance(other, Graph) and self.to_dict() == other.to_dict()
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def _node_record(n: Node) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "id": n.id,
+        "type": n.type,
+        "name": n.name,
+        "params": {k: list(v) if isinstance(v, tuple) else v for k, v in n.params.items()},
+        "position": [n.position[0], n.position[1]],
+    }
+    if not n.trainable:
+        record["trainable"] = False
+    if n.lr_scale != 1.0:
+        record["lr_scale"] = n.lr_scale
+    return record
+
+
+def _trainable(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise GraphError(f"trainable must be true or false, got {show_value(value)}")
+    return value
+
+
+def _lr_scale(value: Any) -> float:
+    """A learning-rate factor: a finite number > 0 (freeze a node to stop it learning)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise GraphError(f"lr_scale must be a number, got {show_value(value)}")
+    if not (math.isfinite(value) and value > 0):
+        raise GraphError(f"lr_scale must be a finite number > 0, got {show_value(value)} — freeze the node instead of 0")
+    return float(value)
 
 
 def free_name(base: str, taken: Container[str], start: int = 2) -> str:

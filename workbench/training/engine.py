@@ -61,7 +61,7 @@ from workbench.training.events import (
 from workbench.training.loaders import Loaders, make_loaders
 from workbench.training.losses import check_loss_for_task, get_loss
 from workbench.training.metrics import ValidationMeter, metric_names
-from workbench.training.optim import build_optimizer, build_scheduler
+from workbench.training.optim import build_optimizer, build_scheduler, param_groups as trainable_groups
 from workbench.training.precision import resolve_precision
 from workbench.training.rng import capture_rng_state, restore_rng_state, seed_everything
 from workbench.training.settings import TrainSettings
@@ -283,6 +283,9 @@ class Trainer:
                 ) from None
         per_epoch = self._batches_per_epoch or 1
         self.steps_per_epoch = math.ceil(per_epoch / s.grad_accum)
+        if s.unfreeze_epoch is not None and dist is not None and getattr(self.model, "frozen", None):
+            raise TrainingError("unfreezing during a run (training.unfreeze_epoch) needs a single-device "
+                                "run; train on one device or clear the setting")
         self.optimizer = build_optimizer(self.model, s)
         self.scheduler = build_scheduler(self.optimizer, s, self.steps_per_epoch)
         if self.precision.use_scaler:
@@ -298,6 +301,9 @@ class Trainer:
         assert self.optimizer is not None and self.loaders is not None
         state = load_checkpoint(path) if self.dist is None else self._load_on_main(path)
         check_resume(state, self.model, self.settings, path)
+        saved_groups = state.get("optimizer", {}).get("param_groups", []) if isinstance(state.get("optimizer"), dict) else []
+        if len(saved_groups) > len(self.optimizer.param_groups):
+            self._unfreeze_if_due(self.settings.epochs)  # saved after the unfreeze: the same groups
         restores = [
             ("model", lambda: self.model.load_state_dict(state["model"])),
             ("optimizer", lambda: self.optimizer.load_state_dict(state["optimizer"])),  # type: ignore[union-attr]
@@ -374,10 +380,11 @@ class Trainer:
         autocast_dtype = self.precision.autocast_dtype
         accum = s.grad_accum
         clip = s.grad_clip
-        trainable = [p for p in model.parameters() if p.requires_grad]
         l1 = s.l1
         batches_per_epoch = self._batches_per_epoch
         param_groups = optimizer.param_groups
+        # The run's rate, whatever the first group's per-node factor.
+        lr_unscale = 1.0 / param_groups[0].get("lr_scale", 1.0)
         ring_t = [0.0] * SPEED_WINDOW
         ring_n = [0] * SPEED_WINDOW
 
@@ -388,6 +395,8 @@ class Trainer:
                 return self._stopped()
             if sampler is not None:
                 sampler.set_epoch(epoch_index)  # a new order each epoch, the same on every rank
+            self._unfreeze_if_due(epoch_index)
+            trainable = [p for p in model.parameters() if p.requires_grad]
             model.train()
             t_epoch = perf_counter()
             paused_before = self._paused_s
@@ -448,7 +457,7 @@ class Trainer:
                     # Averaged over ranks: all see the same value, so all fail on a NaN together.
                     value, stop_now = dist_ops.reduce_step(step_loss, micro, stop.is_set(), dist)
                     step_samples *= world  # the job's samples: every rank's batch is as large
-                lr = param_groups[0]["lr"]
+                lr = param_groups[0]["lr"] * lr_unscale
                 if not math.isfinite(value):
                     optimizer.zero_grad(set_to_none=True)
                     raise _RunFailure(self._nonfinite_message(value, epoch, float(lr)))
@@ -499,6 +508,28 @@ class Trainer:
                 return "early_stopped"
         return "finished"
 
+    def _unfreeze_if_due(self, epochs_done: int) -> None:
+        """Two-phase fine-tuning: from epoch `unfreeze_epoch` on, the frozen nodes train too,
+        their parameters added to the optimizer as new groups (scheduled like the others)."""
+        when = self.settings.unfreeze_epoch
+        unfreeze = getattr(self.model, "unfreeze", None)
+        if when is None or unfreeze is None or not self.model.frozen or epochs_done + 1 < when:
+            return
+        assert self.optimizer is not None
+        names = sorted(self.model.frozen)
+        params = unfreeze()
+        if not params:
+            return
+        base = self.settings.lr
+        for group in trainable_groups(self.model, base, only={id(p) for p in params}):
+            group["initial_lr"] = group["lr"]
+            if self.scheduler is not None:
+                self.scheduler.base_lrs.append(group["lr"])
+                self.scheduler.lr_lambdas.append(self.scheduler.lr_lambdas[0])
+                group["lr"] *= self.scheduler.lr_lambdas[0](self.scheduler.last_epoch)
+            self.optimizer.add_param_group(group)
+        log.info("epoch %d: unfroze %s", epochs_done + 1, ", ".join(names))
+
     def _wait_while_paused(self) -> None:
         t = time.perf_counter()
         log.info("paused at step %d", self.global_step)
@@ -538,8 +569,9 @@ class Trainer:
                 self._pending_best = snapshot(self._state())
         assert self.optimizer is not None
         train_loss = self._last_train_loss if self._last_train_loss is not None else math.nan
+        first = self.optimizer.param_groups[0]
         self._emit(EpochEvent(epoch, train_loss, val_loss, dict(metrics),
-                              float(self.optimizer.param_groups[0]["lr"]),
+                              float(first["lr"] / first.get("lr_scale", 1.0)),
                               time.perf_counter() - self._t0 - self._paused_s))
         if early_stop:
             log.info("early stopping after epoch %d: no lower validation loss for %d epochs",

@@ -8,7 +8,7 @@ only the step count (the factor itself is rebuilt from the settings, never pickl
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 from torch import nn
@@ -23,11 +23,29 @@ ONECYCLE_DIV = 25.0
 ONECYCLE_FINAL_DIV = 1e4
 
 
+def param_groups(model: nn.Module, lr: float, only: set[int] | None = None) -> list[dict[str, Any]]:
+    """The trainable parameters in one group per distinct learning-rate factor, in first-seen
+    order; each group's lr is `lr * factor` and its `lr_scale` says the factor. A model without
+    per-node factors (`lr_scales`, set by the graph builder) gives one group at factor 1.
+
+    `only` (ids of parameters) restricts the groups to those parameters (an unfreeze adds them).
+    """
+    scales: dict[str, float] = getattr(model, "lr_scales", {}) or {}
+    groups: dict[float, list[nn.Parameter]] = {}
+    for name, p in model.named_parameters():
+        if not p.requires_grad or (only is not None and id(p) not in only):
+            continue
+        scale = float(scales.get(name.split(".", 1)[0], 1.0))
+        groups.setdefault(scale, []).append(p)
+    return [{"params": ps, "lr": lr * scale, "lr_scale": scale} for scale, ps in groups.items()]
+
+
 def build_optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
-    """The optimizer over the model's trainable parameters."""
-    params = [p for p in model.parameters() if p.requires_grad]
+    """The optimizer over the model's trainable parameters (frozen ones get no state), one
+    parameter group per distinct per-node learning-rate factor."""
+    params = param_groups(model, settings.lr)
     if not params:
-        raise TrainingError("the model has no trainable parameters")
+        raise TrainingError("the model has no trainable parameters — unfreeze at least one layer")
     s = settings
     if s.optimizer == "adam":
         return torch.optim.Adam(params, lr=s.lr, weight_decay=s.weight_decay)

@@ -39,6 +39,7 @@ OPTIMIZER = QT_TRANSLATE_NOOP("RunSettingsForm", "Optimizer")
 SCHEDULE = QT_TRANSLATE_NOOP("RunSettingsForm", "Learning-rate schedule")
 LOOP = QT_TRANSLATE_NOOP("RunSettingsForm", "Training loop")
 DEVICE = QT_TRANSLATE_NOOP("RunSettingsForm", "Device")
+START = QT_TRANSLATE_NOOP("RunSettingsForm", "Start from a trained model")
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,18 @@ class TrainSettings:
         label=QT_TRANSLATE_NOOP("RunSettingsForm", "Loader workers"),
         doc=QT_TRANSLATE_NOOP("RunSettingsForm", "Processes preparing batches; 0 loads them in the training "
                               "thread; auto picks a number from the cores, the device and the data"))
+
+    # A run folder (its best checkpoint), a checkpoint (.pt) or a weights file (.safetensors or a
+    # plain state dict); parameters are copied by node name and shape (training.init_from).
+    init_from: str | None = text(
+        None, optional=True, group=START, label=QT_TRANSLATE_NOOP("RunSettingsForm", "Initialise from"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "A run folder, checkpoint (.pt) or weights file (.safetensors): "
+                                                 "layers with the same name and shape start from its weights"))
+    # Two-phase fine-tuning: the frozen layers train too from this epoch on; None = stay frozen.
+    unfreeze_epoch: int | None = integer(
+        None, minimum=1, optional=True, group=START, label=QT_TRANSLATE_NOOP("RunSettingsForm", "Unfreeze at epoch"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "From this epoch on the frozen layers train too (with their "
+                                                 "learning-rate factors). Off = they stay frozen"))
 
     def __post_init__(self) -> None:
         check_fields(self, TrainingError, "training setting")
