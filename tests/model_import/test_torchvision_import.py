@@ -75,6 +75,7 @@ def test_every_edge_runs_down_the_page_and_names_are_unique(weights_file, tmp_pa
 @pytest.mark.parametrize("name", [
     "mobilenet_v3_small",
     "efficientnet_b0",
+    pytest.param("resnet34", marks=pytest.mark.slow),
     pytest.param("resnet50", marks=pytest.mark.slow),
     "mobilenet_v3_large",
 ])
@@ -178,3 +179,21 @@ def test_unknown_names_and_bad_arguments(tmp_path: Path, capsys) -> None:
     assert main(["import", "timm:resnet18", "--out", str(tmp_path / "x.json")]) == 1
     assert "expected torchvision:NAME" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_gallery_reads_torchvisions_metadata_and_the_cache(tmp_path: Path, monkeypatch) -> None:
+    import torchvision
+
+    from workbench.model_import import SUPPORTED_MODELS, gallery
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    entries = {e.name: e for e in gallery()}
+    assert list(entries) == list(SUPPORTED_MODELS)
+    r18 = entries["resnet18"]
+    assert (r18.parameters, r18.weights, r18.classes, r18.cached) == (11_689_512, "IMAGENET1K_V1", 1000, False)
+    assert r18.parameters == sum(p.numel() for p in torchvision.models.resnet18().parameters())
+    assert "45 MB download" in r18.describe()
+    cached = tmp_path / "hub" / "checkpoints" / torchvision.models.ResNet18_Weights.DEFAULT.url.rsplit("/", 1)[-1]
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"stand-in")
+    assert {e.name: e for e in gallery()}["resnet18"].describe().endswith("weights cached")

@@ -182,6 +182,7 @@ class MainWindow(FileActions, EditActions, QMainWindow):
         K = QKeySequence.StandardKey
         self.act_new = self._action(lambda: self.tr("&New"), self.new_project, K.New, "new")
         self.act_open = self._action(lambda: self.tr("&Open…"), self.open_dialog, K.Open, "open")
+        self.act_new_pretrained = self._action(lambda: self.tr("New from &Pretrained Model…"), self.new_from_pretrained)
         self.act_save = self._action(lambda: self.tr("&Save"), self.save, K.Save, "save")
         self.act_save_as = self._action(lambda: self.tr("Save &As…"), self.save_as, K.SaveAs)
         self.act_export = self._action(lambda: self.tr("&Export…"), self.export, "Ctrl+E", "export")
@@ -241,7 +242,7 @@ class MainWindow(FileActions, EditActions, QMainWindow):
 
     def _build_menus(self) -> None:
         self.file_menu = self._menu(lambda: self.tr("&File"))
-        self.file_menu.addActions([self.act_new, self.act_open])
+        self.file_menu.addActions([self.act_new, self.act_new_pretrained, self.act_open])
         self.preset_menu = self._menu(lambda: self.tr("Open &Preset"), self.file_menu)
         self.preset_menu.aboutToShow.connect(self._fill_preset_menu)
         self.recent_menu = self._menu(lambda: self.tr("Open &Recent"), self.file_menu)
@@ -642,6 +643,15 @@ class MainWindow(FileActions, EditActions, QMainWindow):
             self.statusBar().showMessage(self.tr("Export is not available in this build yet."), 6000)
             return
         self._export_handler(self.session.project, self)
+
+    def new_from_pretrained(self) -> None:
+        """File › New from pretrained model…: import a torchvision classifier, then open it."""
+        from workbench.gui.pretrained_dialog import PretrainedDialog  # imports torchvision: on demand
+
+        folder = self.project.base_dir if self.project is not None and self.project.base_dir else None
+        dialog = PretrainedDialog(self, folder)
+        dialog.imported.connect(lambda path: self.open_file(str(path)))
+        dialog.open()
 
     # ----- preferences, about --------------------------------------------------------------
 

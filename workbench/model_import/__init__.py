@@ -7,6 +7,7 @@ No Qt here: the command line and the app both call it.
 
 from __future__ import annotations
 
+from workbench.model_import.gallery import GalleryEntry, gallery
 from workbench.model_import.torchvision_models import (
     PARITY_TOLERANCE,
     SUPPORTED_MODELS,
@@ -15,4 +16,5 @@ from workbench.model_import.torchvision_models import (
     model_parameter_count,
 )
 
-__all__ = ["PARITY_TOLERANCE", "SUPPORTED_MODELS", "ImportResult", "import_torchvision", "model_parameter_count"]
+__all__ = ["PARITY_TOLERANCE", "SUPPORTED_MODELS", "GalleryEntry", "ImportResult", "gallery", "import_torchvision",
+           "model_parameter_count"]
