@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from .batcher import Batcher
 from .card import ModelCard, read_card
@@ -98,17 +98,7 @@ def create_app(folder: str | Path, settings: ServeSettings | None = None) -> Fas
     app.state.metrics = metrics
     app.state.settings = settings
 
-    @app.middleware("http")
-    async def count(request: Request, call_next: Any) -> Any:
-        start = time.perf_counter()
-        try:
-            response = await call_next(request)
-        except Exception:
-            metrics.request(request.url.path, 500, time.perf_counter() - start)
-            raise
-        metrics.request(request.url.path if request.url.path in _PATHS else "other", response.status_code,
-                        time.perf_counter() - start)
-        return response
+    app.add_middleware(_Counter, metrics=metrics)
 
     @app.exception_handler(HttpError)
     async def user_mistake(_: Request, exc: HttpError) -> JSONResponse:
@@ -139,7 +129,7 @@ def create_app(folder: str | Path, settings: ServeSettings | None = None) -> Fas
 
     @app.post("/predict", openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
         "schema": request_schema(card)}}}})
-    async def predict(request: Request) -> dict[str, Any]:
+    async def predict(request: Request) -> Response:
         """Answers for `instances` (or one `instance`); a language model takes a `prompt`."""
         start = time.perf_counter()
         body = await _read_json(request, limit)
@@ -157,10 +147,39 @@ def create_app(folder: str | Path, settings: ServeSettings | None = None) -> Fas
                 raise HttpError(422, str(exc), exc.field) from None
             outputs = await batcher.infer(x)
             predictions = answers(card, outputs)
-        return {"predictions": predictions, "variant": card.variant,
-                "latency_ms": round((time.perf_counter() - start) * 1000.0, 3)}
+        answer = {"predictions": predictions, "variant": card.variant,
+                  "latency_ms": round((time.perf_counter() - start) * 1000.0, 3)}
+        # json.dumps straight away: FastAPI's encoder walks every value of the answer again
+        return Response(json.dumps(answer, ensure_ascii=False), media_type="application/json")
 
     return app
+
+
+class _Counter:
+    """Counts every answer by path and status, and times /predict (a plain ASGI middleware:
+    Starlette's BaseHTTPMiddleware costs a task and a stream per request)."""
+
+    def __init__(self, app: Any, metrics: Metrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+        path = scope.get("path", "")
+
+        async def sending(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            self.metrics.request(path if path in _PATHS else "other", status, time.perf_counter() - start)
 
 
 _PATHS = ("/predict", "/health", "/metadata", "/metrics", "/", "/docs", "/openapi.json")
