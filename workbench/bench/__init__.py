@@ -76,6 +76,10 @@ GOALS: tuple[Goal, ...] = (
     Goal("data_loading_ratio", "×", ">=", 0.95),
     Goal("data_memory_growth", "×", "<=", 1.2),
     Goal("csv_load_vs_pandas", "×", "<=", 2),
+    Goal("serve_requests_per_s", "req/s"),
+    Goal("serve_p99_ms", "ms"),
+    Goal("serve_batching_gain", "×", ">=", 1.5),
+    Goal("serve_vs_plain_fastapi", "×", ">=", 1.2),
 )
 # The keys the issue asks for on every machine (the CUDA ones only where there is a GPU).
 REQUIRED_KEYS: tuple[str, ...] = (
@@ -85,6 +89,7 @@ REQUIRED_KEYS: tuple[str, ...] = (
     "shape_inference_ms_200_nodes", "startup_to_window_s", "onnx_vs_torch_latency_ratio_batch1",
     "int8_vs_fp32_latency_ratio", "data_loading_ratio", "data_memory_growth",
     "csv_load_vs_pandas",
+    "serve_requests_per_s", "serve_p99_ms", "serve_batching_gain", "serve_vs_plain_fastapi",
 )
 CUDA_KEYS: tuple[str, ...] = ("train_throughput_ratio_cuda", "train_throughput_ratio_cuda_mlp",
                               "train_throughput_ratio_cuda_cnn", "train_throughput_ratio_cuda_transformer")
@@ -116,6 +121,7 @@ PIECES: tuple[Piece, ...] = (
     Piece("gui_training", "training in the app: throughput, event-loop lag, step-to-plot latency", _plain),
     Piece("data_loading", "image pipeline vs torchvision's ImageFolder; memory at 5,000 vs 50,000 images", _plain),
     Piece("tables", "CSV loading vs pandas.read_csv (1,000,000 rows)", _plain),
+    Piece("serving", "HTTP serving, 32 clients: batching vs none vs a plain FastAPI app", _plain),
 )
 CUDA_PIECE = Piece("train_throughput", "engine vs hand-written loop on CUDA with AMP", _cuda)
 
