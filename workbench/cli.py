@@ -74,6 +74,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--target", metavar="COLUMN", help="with a table --data (CSV/TSV or Parquet): the column to predict")
     p.add_argument("--image-size", nargs=2, type=int, metavar=("H", "W"), help="with an image folder --data: resize to H×W")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    g = p.add_argument_group("start from a trained model")
+    g.add_argument("--init-from", metavar="SOURCE", help="copy weights by layer name and shape from a run folder, "
+                   "a checkpoint (.pt) or a weights file (.safetensors, or a saved state_dict)")
+    g.add_argument("--freeze", metavar="NODE[,NODE...]", help="layers whose weights stay fixed")
+    g.add_argument("--freeze-until", metavar="NODE", help="freeze every layer up to and including NODE")
+    g.add_argument("--replace-head", action="store_true",
+                   help="swap the last Linear for a fresh one sized to the data's classes")
+    g.add_argument("--unfreeze-epoch", type=int, metavar="N", help="the frozen layers train too from epoch N on")
     g = p.add_argument_group("distributed training (PyTorch DDP, started through torchrun's launcher)")
     g.add_argument("--nproc", type=int, metavar="N", help="train as N processes on this machine: one per GPU (NCCL), or CPU processes (gloo)")
     g.add_argument("--nnodes", type=int, metavar="M", help="machines in the job (default 1); run the same command on each")
@@ -255,6 +263,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                         "--out", str(run_dir)]
         for flag, value in (("--epochs", args.epochs), ("--device", args.device), ("--batch-size", args.batch_size),
                             ("--lr", args.lr), ("--seed", args.seed), ("--resume", resume), ("--target", args.target),
+                            ("--init-from", Path(args.init_from).resolve() if args.init_from else None),
+                            ("--freeze", args.freeze), ("--freeze-until", args.freeze_until),
+                            ("--unfreeze-epoch", args.unfreeze_epoch),
                             ("--data", Path(args.data).resolve() if args.data else None)):
             if value is not None:
                 worker_args += [flag, str(value)]
@@ -262,6 +273,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             worker_args += ["--image-size", *(str(n) for n in args.image_size)]
         if args.quiet:
             worker_args.append("--quiet")
+        if args.replace_head:
+            worker_args.append("--replace-head")
         print(f"launching {args.nproc} process{'es' if args.nproc != 1 else ''} on this machine"
               + (f" (node {node_rank} of {nnodes})" if nnodes > 1 else "")
               + f" through torchrun's launcher (torch.distributed.run) -> {run_dir}", file=sys.stderr)
@@ -285,12 +298,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         with signals:
             project = resolve_project(args.project)
+            _freeze(project, args)
             data = _data_override(args)
             with _data_progress(quiet=args.quiet or not main_rank):
-                prepared = prepare_run(project, _overrides(args), data)
+                prepared = prepare_run(project, {**_overrides(args), **_start_overrides(args)}, data,
+                                       replace_head=args.replace_head)
             if main_rank:
                 for change in prepared.changes:
                     print(f"to fit the data: {change}", file=sys.stderr)
+                for line in prepared.init.lines() if prepared.init is not None else ():
+                    print(line, file=sys.stderr)
             run_dir = Path(args.out) if args.out else default_run_dir(project)
             resume = Path(args.resume) if args.resume else None
             if resume is not None and main_rank and not resume.is_file():
@@ -354,6 +371,28 @@ def cmd_train(args: argparse.Namespace) -> int:
         if isinstance(val_loss, (int, float)) else f"{result.status} -> {run_dir}"
     )
     return 0
+
+
+def _start_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """--init-from (made absolute: the run's project.json must find it from anywhere) and
+    --unfreeze-epoch, as training setting overrides."""
+    out: dict[str, Any] = {}
+    if args.init_from:
+        out["init_from"] = str(Path(args.init_from).expanduser().resolve())
+    if args.unfreeze_epoch is not None:
+        out["unfreeze_epoch"] = args.unfreeze_epoch
+    return out
+
+
+def _freeze(project: Any, args: argparse.Namespace) -> None:
+    """Apply --freeze and --freeze-until to the project's graph; unknown names are listed."""
+    from workbench.training.init_from import check_names, freeze_nodes, nodes_until
+
+    if args.freeze:
+        names = [n.strip() for n in args.freeze.split(",") if n.strip()]
+        freeze_nodes(project.graph, check_names(project.graph, names, "--freeze"))
+    if args.freeze_until:
+        freeze_nodes(project.graph, nodes_until(project.graph, args.freeze_until, "--freeze-until"))
 
 
 def _data_override(args: argparse.Namespace):
