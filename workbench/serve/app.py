@@ -132,20 +132,25 @@ def create_app(folder: str | Path, settings: ServeSettings | None = None) -> Fas
     async def predict(request: Request) -> Response:
         """Answers for `instances` (or one `instance`); a language model takes a `prompt`."""
         start = time.perf_counter()
-        body = await _read_json(request, limit)
-        if not isinstance(body, dict):
-            raise HttpError(422, "expected a JSON object such as {\"instances\": [...]}", "body")
         if card.kind == "text":
+            body = await _read_json(request, limit)
+            if not isinstance(body, dict):
+                raise HttpError(422, "expected a JSON object such as {\"prompt\": \"...\"}", "body")
             predictions = [await _generate(model, body, "")] if "instances" not in body else [
                 await _generate(model, item, f"instances[{i}].") for i, item in
                 enumerate(_instances(body))]
         else:
-            instances = _instances(body)
-            try:
-                x = await asyncio.to_thread(prepare, card, instances) if len(instances) > 8 else prepare(card, instances)
-            except InputError as exc:
-                raise HttpError(422, str(exc), exc.field) from None
-            outputs = await batcher.infer(x)
+            with batcher.arriving():
+                body = await _read_json(request, limit)
+                if not isinstance(body, dict):
+                    raise HttpError(422, "expected a JSON object such as {\"instances\": [...]}", "body")
+                instances = _instances(body)
+                try:
+                    x = await asyncio.to_thread(prepare, card, instances) if len(instances) > 8 else prepare(card, instances)
+                except InputError as exc:
+                    raise HttpError(422, str(exc), exc.field) from None
+                pending = batcher.submit(x)  # queued before it stops arriving
+            outputs = await pending
             predictions = answers(card, outputs)
         answer = {"predictions": predictions, "variant": card.variant,
                   "latency_ms": round((time.perf_counter() - start) * 1000.0, 3)}

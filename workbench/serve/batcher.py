@@ -1,9 +1,14 @@
 """Dynamic batching: requests that arrive together share one onnxruntime call.
 
 Each request puts its prepared samples on an asyncio queue with a future. One worker task takes
-the first waiting item, gathers more for up to `max_wait_s` or until `max_batch` samples, runs
-the session once in a thread (the event loop keeps accepting requests meanwhile) and splits the
-outputs back to the futures. A request larger than `max_batch` runs alone.
+the first waiting item, gathers more until `max_batch` samples, runs the session once in a
+thread (the event loop keeps accepting requests meanwhile) and splits the outputs back to the
+futures. A request larger than `max_batch` runs alone.
+
+The worker waits for company (up to `max_wait_s`) only while other requests are on their way
+in: announced by `arriving()` when their body starts, not yet queued. With none arriving,
+waiting cannot fill the batch (under closed-loop load every client is waiting for this very
+answer), so the batch runs at once.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +39,16 @@ class Batcher:
         self.on_batch = on_batch
         self._queue: asyncio.Queue[_Item] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._arriving = 0  # requests reading or preparing their body, not yet queued
+
+    @contextlib.contextmanager
+    def arriving(self) -> Iterator[None]:
+        """Around reading and preparing a request: batches wait for it (up to max_wait_s)."""
+        self._arriving += 1
+        try:
+            yield
+        finally:
+            self._arriving -= 1
 
     def start(self) -> None:
         """Start the worker task on the running loop."""
@@ -49,13 +64,17 @@ class Batcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    async def infer(self, x: np.ndarray) -> np.ndarray:
-        """The model's outputs for `x` (N, ...), run together with other waiting requests."""
+    def submit(self, x: np.ndarray) -> asyncio.Future[np.ndarray]:
+        """Queue `x` (N, ...) now; the future gets its outputs, run with other waiting requests."""
         if self._queue is None:
             raise RuntimeError("the batcher is not started")
         future: asyncio.Future[np.ndarray] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Item(x, future))
-        return await future
+        self._queue.put_nowait(_Item(x, future))
+        return future
+
+    async def infer(self, x: np.ndarray) -> np.ndarray:
+        """The model's outputs for `x` (N, ...), run together with other waiting requests."""
+        return await self.submit(x)
 
     async def _work(self) -> None:
         assert self._queue is not None
@@ -70,13 +89,10 @@ class Batcher:
                 try:
                     nxt = queue.get_nowait()
                 except asyncio.QueueEmpty:
-                    left = deadline - time.perf_counter()
-                    if left <= 0:
+                    if self._arriving == 0 or time.perf_counter() >= deadline:
                         break
-                    try:
-                        nxt = await asyncio.wait_for(queue.get(), left)
-                    except asyncio.TimeoutError:
-                        break
+                    await asyncio.sleep(0)  # let the arriving requests' handlers run
+                    continue
                 if size + len(nxt.x) > self.max_batch:
                     carry = nxt  # starts the next batch
                     break
