@@ -229,6 +229,69 @@ class SetParamCommand(GraphCommand):
         restore_order(self.graph, [n.id for n in self.graph.nodes], self._edge_order)
 
 
+class SetTrainingCommand(GraphCommand):
+    """Freeze or unfreeze nodes, or change their learning-rate factor: one undo step for the
+    whole selection (None keeps a value as it is)."""
+
+    def __init__(self, graph: Graph, node_ids: Iterable[str], trainable: bool | None = None,
+                 lr_scale: float | None = None, text: str | None = None, parent: QUndoCommand | None = None) -> None:
+        self.node_ids = list(node_ids)
+        if text is None:
+            if trainable is None:
+                text = QCoreApplication.translate("Commands", "Set learning-rate factor")
+            elif trainable:
+                text = QCoreApplication.translate("Commands", "Unfreeze %1 layers").replace("%1", str(len(self.node_ids)))
+            else:
+                text = QCoreApplication.translate("Commands", "Freeze %1 layers").replace("%1", str(len(self.node_ids)))
+        super().__init__(graph, text, parent)
+        self.trainable, self.lr_scale = trainable, lr_scale
+        self.old: dict[str, tuple[bool, float]] = {}
+
+    def check(self) -> str | None:
+        def apply(graph: Graph) -> None:
+            for node_id in self.node_ids:
+                graph.set_training(node_id, self.trainable, self.lr_scale)
+        return self.refusal_on_copy(apply)
+
+    def redo(self) -> None:
+        self.old = {nid: self.graph.set_training(nid, self.trainable, self.lr_scale) for nid in self.node_ids}
+
+    def undo(self) -> None:
+        for node_id, (trainable, lr_scale) in self.old.items():
+            self.graph.set_training(node_id, trainable, lr_scale)
+
+
+class ReplaceHeadCommand(GraphCommand):
+    """Swap the last Linear for a fresh one with `outputs` outputs (training.init_from.replace_head):
+    a new name, so that weights read at the start of a run never fill it, and trainable."""
+
+    def __init__(self, graph: Graph, outputs: int, parent: QUndoCommand | None = None) -> None:
+        super().__init__(graph, QCoreApplication.translate("Commands", "Replace head"), parent)
+        self.outputs = outputs
+        self.head_id: str | None = None
+        self.old: tuple[str, Any, bool, float] | None = None
+
+    def check(self) -> str | None:
+        from workbench.training.init_from import replace_head
+
+        return self.refusal_on_copy(lambda g: replace_head(g, self.outputs))
+
+    def redo(self) -> None:
+        from workbench.training.init_from import head_node, replace_head
+
+        head = head_node(self.graph)
+        self.head_id = head.id
+        self.old = (head.name, head.params["out_features"], head.trainable, head.lr_scale)
+        replace_head(self.graph, self.outputs)
+
+    def undo(self) -> None:
+        assert self.head_id is not None and self.old is not None
+        name, width, trainable, lr_scale = self.old
+        self.graph.set_training(self.head_id, trainable, lr_scale)
+        self.graph.rename(self.head_id, name)
+        self.graph.set_param(self.head_id, "out_features", width)
+
+
 class RenameCommand(GraphCommand):
     def __init__(self, graph: Graph, node_id: str, name: str, parent: QUndoCommand | None = None) -> None:
         node = graph.node(node_id)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QInputDialog
 
 from workbench.errors import GraphError
 from workbench.gui.canvas.layout import auto_layout
-from workbench.gui.commands import AddNodesCommand, RemoveCommand
+from workbench.gui.commands import AddNodesCommand, RemoveCommand, ReplaceHeadCommand, SetTrainingCommand
 from workbench.gui.fragments import (
     MIME_FRAGMENT,
     NodeRecord,
@@ -163,6 +163,39 @@ class EditActions(_Base):
         left, top = fragment_bounds(fragment)
         x, y = self.scene.card_position(pos)
         return self._insert_fragment(fragment, (x - left, y - top), self.tr("Insert block %1").replace("%1", name))
+
+    def freeze_selection(self, trainable: bool = False) -> bool:
+        """Freeze (or unfreeze) the selected layers: one undo step; False when nothing changed."""
+        if self.session is None:
+            return False
+        graph = self.session.graph
+        ids = [i for i in self.scene.selected_node_ids() if graph.node(i).trainable != trainable]
+        if not ids:
+            return False
+        return bool(self.session.push(SetTrainingCommand(graph, ids, trainable=trainable)))
+
+    def unfreeze_selection(self) -> bool:
+        return self.freeze_selection(trainable=True)
+
+    def replace_head(self, outputs: int | None = None) -> bool:
+        """Swap the last Linear for a fresh one; asks for its outputs (the data's classes)."""
+        if self.session is None:
+            return False
+        from workbench.training.init_from import head_node
+
+        try:
+            head = head_node(self.session.graph)
+        except GraphError as exc:
+            self.statusBar().showMessage(str(exc), 6000)
+            return False
+        if outputs is None:
+            outputs, ok = QInputDialog.getInt(
+                self, self.tr("Replace head"),
+                self.tr("Outputs of the new last Linear (the number of classes in your data):"),
+                int(head.params["out_features"]), 1, 1_000_000)
+            if not ok:
+                return False
+        return bool(self.session.push(ReplaceHeadCommand(self.session.graph, outputs)))
 
     def auto_layout(self) -> None:
         if self.session is None:

@@ -15,6 +15,7 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
     QFrame,
     QLabel,
@@ -97,6 +98,17 @@ class Inspector(QWidget):
         name_row = QFormLayout()
         name_row.setContentsMargins(0, 0, 0, 0)
         name_row.addRow(self.name_label, self.name_edit)
+        # Training facts of the node (not params of its layer type): frozen, learning-rate factor.
+        self.trainable_box = QCheckBox()
+        self.trainable_box.toggled.connect(self._commit_trainable)
+        self.lr_scale_label = QLabel()
+        self.lr_scale_edit = QDoubleSpinBox()
+        self.lr_scale_edit.setRange(0.001, 1000.0)
+        self.lr_scale_edit.setDecimals(3)
+        self.lr_scale_edit.setSingleStep(0.5)
+        self.lr_scale_edit.editingFinished.connect(self._commit_lr_scale)
+        name_row.addRow("", self.trainable_box)
+        name_row.addRow(self.lr_scale_label, self.lr_scale_edit)
         body_layout.addLayout(name_row)
         body_layout.addWidget(self.name_error)
         body_layout.addWidget(self.form_host)
@@ -220,6 +232,16 @@ class Inspector(QWidget):
         if not self.name_edit.hasFocus() or self.name_edit.text() == node.name:
             self.name_edit.setText(node.name)
         self._set_error(self.name_error, "")
+        has_weights = node.type not in ("Input", "Output")  # the rest may hold weights
+        for widget in (self.trainable_box, self.lr_scale_edit):
+            widget.blockSignals(True)
+        self.trainable_box.setChecked(node.trainable)
+        self.lr_scale_edit.setValue(node.lr_scale)
+        for widget in (self.trainable_box, self.lr_scale_edit):
+            widget.blockSignals(False)
+        self.trainable_box.setVisible(has_weights or not node.trainable)
+        self.lr_scale_edit.setVisible(has_weights)
+        self.lr_scale_label.setVisible(has_weights)
         for name, field in self._fields.items():
             field.editor.blockSignals(True)
             field.write(node.params.get(name))
@@ -249,7 +271,8 @@ class Inspector(QWidget):
             return
         if event.kind is EventKind.NODE_REMOVED and event.node_id == self.node_id:
             self.show_node(None)
-        elif event.node_id == self.node_id and event.kind in (EventKind.PARAMS_CHANGED, EventKind.NODE_RENAMED):
+        elif event.node_id == self.node_id and event.kind in (EventKind.PARAMS_CHANGED, EventKind.NODE_RENAMED,
+                                                               EventKind.TRAINING_CHANGED):
             self._refresh_values()
         elif event.kind is EventKind.RESET:
             self.show_node(None)
@@ -279,6 +302,23 @@ class Inspector(QWidget):
             return
         self.session.push(command)
         self._set_error(field.error, "", field.editor)
+
+    def _commit_trainable(self, checked: bool) -> None:
+        from workbench.gui.commands import SetTrainingCommand
+
+        if self.session is None or self.node_id is None:
+            return
+        if self.session.graph.node(self.node_id).trainable != checked:
+            self.session.push(SetTrainingCommand(self.session.graph, [self.node_id], trainable=checked))
+
+    def _commit_lr_scale(self) -> None:
+        from workbench.gui.commands import SetTrainingCommand
+
+        if self.session is None or self.node_id is None:
+            return
+        value = round(self.lr_scale_edit.value(), 6)
+        if self.session.graph.node(self.node_id).lr_scale != value:
+            self.session.push(SetTrainingCommand(self.session.graph, [self.node_id], lr_scale=value))
 
     def _refuse(self, field: _Field, reason: str) -> None:
         self._set_error(field.error, reason, field.editor)
@@ -323,6 +363,10 @@ class Inspector(QWidget):
     def retranslate(self) -> None:
         self.name_label.setText(self.tr("Name"))
         self.name_edit.setPlaceholderText(self.tr("layer name"))
+        self.trainable_box.setText(self.tr("Trainable"))
+        self.trainable_box.setToolTip(self.tr("Unchecked: the layer is frozen, its weights stay fixed in training"))
+        self.lr_scale_label.setText(self.tr("Learning-rate factor"))
+        self.lr_scale_edit.setToolTip(self.tr("Multiplies the run's learning rate for this layer"))
         self._update_empty_text()
         if self.node_id is not None:
             self._refresh_analysis()

@@ -206,6 +206,9 @@ class MainWindow(FileActions, EditActions, QMainWindow):
                                        [QKeySequence(QKeySequence.StandardKey.Delete), QKeySequence("Backspace")], "delete")
         self.act_select_all = self._action(lambda: self.tr("Select &All"), self.select_all, K.SelectAll)
         self.act_block = self._action(lambda: self.tr("Save Selection as &Block…"), self.save_selection_as_block)
+        self.act_freeze = self._action(lambda: self.tr("&Freeze Selected Layers"), self.freeze_selection, "Ctrl+Shift+F")
+        self.act_unfreeze = self._action(lambda: self.tr("U&nfreeze Selected Layers"), self.unfreeze_selection)
+        self.act_replace_head = self._action(lambda: self.tr("Replace &Head…"), self.replace_head)
         self.act_preferences = self._action(lambda: self.tr("Pre&ferences…"), self.show_preferences, K.Preferences)
         self.act_preferences.setMenuRole(QAction.MenuRole.PreferencesRole)
 
@@ -233,6 +236,7 @@ class MainWindow(FileActions, EditActions, QMainWindow):
             self.act_save, self.act_save_as, self.act_export, self.act_close, self.act_cut, self.act_copy, self.act_paste,
             self.act_duplicate, self.act_delete, self.act_select_all, self.act_block, self.act_zoom_in, self.act_zoom_out,
             self.act_zoom_reset, self.act_fit, self.act_layout, self.act_train,
+            self.act_freeze, self.act_unfreeze, self.act_replace_head,
         ]
 
     def _menu(self, title: Callable[[], str], parent: QMenu | None = None) -> QMenu:
@@ -258,6 +262,7 @@ class MainWindow(FileActions, EditActions, QMainWindow):
         self.edit_menu.addActions([self.act_cut, self.act_copy, self.act_paste, self.act_duplicate, self.act_delete])
         self.edit_menu.addSeparator()
         self.edit_menu.addActions([self.act_select_all, self.act_block])
+        self.edit_menu.addActions([self.act_freeze, self.act_unfreeze, self.act_replace_head])
         self.edit_menu.addSeparator()
         self.edit_menu.addAction(self.act_preferences)
 

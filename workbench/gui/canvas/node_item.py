@@ -1,5 +1,8 @@
 """A layer on the canvas: a card with its type, name, key params, output shape and size, and ports.
 
+A frozen layer (its weights stay fixed in training) shows a snowflake in its header, a muted
+header band and dimmed text; a learning-rate factor other than 1 is shown as `lr ×F`.
+
 The card draws what it is told (`update_from`, `set_analysis`, `set_param_count`); it never
 changes the document. Moving it is handled by the scene, which turns drags into commands.
 """
@@ -104,6 +107,8 @@ class NodeItem(QGraphicsObject):
         self.params_text = ""
         self.problems: list[str] = []
         self.severity = ""  # "" | "warning" | "error"
+        self.frozen = False  # the node's weights do not train
+        self.lr_scale = 1.0
         self.inputs: dict[str, PortItem] = {}
         self.output: PortItem | None = None
         self._height = MIN_HEIGHT
@@ -125,6 +130,8 @@ class NodeItem(QGraphicsObject):
         spec = node.spec
         self.type_text = node.type
         self.name_text = node.name
+        self.frozen = not node.trainable
+        self.lr_scale = node.lr_scale
         self.category = spec.category
         try:
             self.summary_text = spec.summary(node.params)
@@ -183,6 +190,10 @@ class NodeItem(QGraphicsObject):
             lines.append(QCoreApplication.translate("Canvas", "Output: %1").replace("%1", self.shape_text))
         if self.params_text:
             lines.append(self.params_text)
+        if self.frozen:
+            lines.append(QCoreApplication.translate("Canvas", "Frozen: its weights do not change in training"))
+        if self.lr_scale != 1.0:
+            lines.append(QCoreApplication.translate("Canvas", "Learning rate × %1").replace("%1", f"{self.lr_scale:g}"))
         color = theme.colors().error.name() if self.severity == "error" else theme.colors().warning.name()
         lines += [f"<span style='color:{color}'>⚠ {_escape(p)}</span>" for p in self.problems]
         self.setToolTip("<br>".join(lines))
@@ -236,6 +247,8 @@ class NodeItem(QGraphicsObject):
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         rect = QRectF(0, 0, WIDTH, self._height)
         accent = theme.category_color(self.category)
+        if self.frozen:  # muted: the layer is part of the picture but not of the training
+            accent = QColor.fromHslF(accent.hslHueF(), accent.hslSaturationF() * 0.35, 0.55)
 
         # Card and header band
         body = QPainterPath()
@@ -274,6 +287,10 @@ class NodeItem(QGraphicsObject):
             painter.setFont(header_font)
             painter.setPen(QColor("#ffffff"))
             painter.drawText(QRectF(center.x() - 7, center.y() - 7, 14, 14), Qt.AlignmentFlag.AlignCenter, "!")
+        if self.frozen:
+            center = QPointF(WIDTH - 12 - badge, HEADER / 2)
+            _snowflake(painter, center, 6.0)
+            badge += 16.0
         painter.setFont(header_font)
         painter.setPen(QColor("#ffffff"))
         text_rect = QRectF(PAD + 2, 0, WIDTH - 2 * PAD - badge, HEADER)
@@ -289,7 +306,10 @@ class NodeItem(QGraphicsObject):
                 params = ""  # still too long: the count stays in the tooltip and the summary
             params_w = QFontMetricsF(small).horizontalAdvance(params) if params else -6
             painter.setFont(small)
+            if self.frozen:  # the weights are there but do not train
+                painter.setPen(QColor(255, 255, 255, 140))
             painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, params)
+            painter.setPen(QColor("#ffffff"))
             text_rect.setWidth(max(text_rect.width() - params_w - 6, 20))
             painter.setFont(header_font)
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
@@ -305,7 +325,10 @@ class NodeItem(QGraphicsObject):
         y += LINE
         painter.setFont(body_font)
         painter.setPen(c.text_dim)
-        painter.drawText(QRectF(x, y, w, LINE), Qt.AlignmentFlag.AlignVCenter, _elide(self.summary_text, body_font, w))
+        summary = self.summary_text
+        if self.lr_scale != 1.0:
+            summary = f"lr ×{self.lr_scale:g}  {summary}".rstrip()
+        painter.drawText(QRectF(x, y, w, LINE), Qt.AlignmentFlag.AlignVCenter, _elide(summary, body_font, w))
         y = self._height - PAD - LINE + 1
         painter.setFont(body_font)
         if self.shape_text:
@@ -315,6 +338,23 @@ class NodeItem(QGraphicsObject):
             painter.setPen(c.error if self.severity == "error" else c.text_dim)
             shape = "→ ?"
         painter.drawText(QRectF(x, y, w, LINE), Qt.AlignmentFlag.AlignVCenter, _elide(shape, body_font, w))
+
+
+def _snowflake(painter: QPainter, center: QPointF, radius: float) -> None:
+    """Six spokes with small barbs, drawn with lines so that no font needs the glyph."""
+    import math
+
+    painter.save()
+    painter.setPen(QPen(QColor("#ffffff"), 1.4, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+    for i in range(6):
+        a = math.pi / 3 * i
+        tip = QPointF(center.x() + radius * math.cos(a), center.y() + radius * math.sin(a))
+        painter.drawLine(center, tip)
+        mid = QPointF(center.x() + 0.6 * radius * math.cos(a), center.y() + 0.6 * radius * math.sin(a))
+        for side in (-1, 1):
+            b = a + side * math.pi / 4
+            painter.drawLine(mid, QPointF(mid.x() + 0.35 * radius * math.cos(b), mid.y() + 0.35 * radius * math.sin(b)))
+    painter.restore()
 
 
 def _rect_path(rect: QRectF) -> QPainterPath:

@@ -181,7 +181,8 @@ class GraphScene(QGraphicsScene):
             self._add_edge_item(event.edge)
         elif kind is EventKind.EDGE_REMOVED and event.edge in self.edges:
             self._remove_edge_item(self.edges.pop(event.edge))
-        elif kind in (EventKind.PARAMS_CHANGED, EventKind.NODE_RENAMED) and event.node_id in self.nodes:
+        elif kind in (EventKind.PARAMS_CHANGED, EventKind.NODE_RENAMED, EventKind.TRAINING_CHANGED) \
+                and event.node_id in self.nodes:
             item = self.nodes[event.node_id]
             item.update_from(graph.node(event.node_id))
             for edge_item in item.edges:
