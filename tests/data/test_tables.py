@@ -82,6 +82,7 @@ def test_large_csv_with_blank_lines_quotes_and_gaps(tmp_path: Path, big: tuple[l
         if i % 5000 == 10:
             text.append("")  # blank lines are not rows
             text.append(",,,,,,")  # nor are rows of empty cells
+            text.append(" NA ,na,,N/A,?, none,NULL")  # nor rows of gaps only
     path = write(tmp_path / "mixed.csv", text)
     b = load(path, missing="fill", target="label")
     assert b.train_size + b.val_size == 20_000
@@ -254,3 +255,18 @@ def test_command_line_takes_a_parquet_file_as_a_table(tmp_path: Path) -> None:
     assert (spec.source, spec.options) == ("csv", {"target": "label"})
     bundle = load_dataset(DatasetSpec(spec.source, spec.path, {**spec.options, "missing": "fill"}))
     assert bundle.class_names == ["no", "yes"] and bundle.input_shape == (7,)
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_a_row_without_any_value_is_not_a_sample(tmp_path: Path, kind: str) -> None:
+    rows = [(1.0, "x", "p"), (None, None, None), (2.0, None, "q")] + [(float(i), "xy"[i % 2], "pq"[i % 2]) for i in range(30)]
+    if kind == "csv":
+        path = tmp_path / "t.csv"
+        path.write_text("a,b,y\n" + "".join(",".join("NA" if v is None else str(v) for v in r) + "\n" for r in rows))
+    else:
+        path = tmp_path / "t.parquet"
+        pq.write_table(pa.table({"a": [r[0] for r in rows], "b": [r[1] for r in rows], "y": [r[2] for r in rows]}), path)
+    # The empty row keeps its line (3): the next row is line 4, as an editor shows the CSV.
+    assert "1 missing value(s): row 4 column 'b'" in error(path)
+    b = load(path, missing="drop")
+    assert b.train_size + b.val_size == 31 and b.encoding["dropped_rows"] == 1  # 33 rows, one empty

@@ -2,19 +2,21 @@
 
 The whole file goes to `pyarrow.csv` (C++, multithreaded); each column is then typed with
 pyarrow.compute and numpy on its distinct values (its dictionary), never with a Python loop
-over rows. The rules are those the reader has always had:
+over rows. The rules:
 
 - cells are trimmed; MISSING_TOKENS (in any letter case) mark a missing cell;
 - a column is numeric when every present cell is a number as Python's `float()` reads it,
   otherwise its trimmed texts are categories; an infinite number is refused with its row;
-- rows whose cells are all blank are not samples;
+- a row without any value (every cell blank or a missing token) is not a sample, as a blank
+  line is not (a row of gaps only used to count as a row with missing values);
 - rows are named by the file's line number, the header being row 1, as an editor shows them.
 
-pyarrow refuses what the rules refuse too (a ragged row, a stray quote, bytes that are not
-UTF-8): then `_parse_slowly` reads the text again with Python's csv module, which names every
-offending row, or reads what pyarrow would not (a line of spaces amid the data). Line numbers
-are only looked up for a message: from the first rows (parsed as text for the preview anyway),
-by arithmetic when every line of the file is one row, or by scanning the text.
+Rows with another field count than the header's are read past and named afterwards
+(`_refuse_ragged`); whatever else pyarrow refuses (a stray quote, bytes that are not UTF-8)
+goes to `_parse_slowly`, Python's csv module over the whole text, which names the offending row
+or reads what pyarrow would not. Line numbers are only looked up for a message: from the first
+rows (parsed as text for the preview anyway), by arithmetic when every line of the file is one
+row, or by scanning the text.
 
 A Parquet file (recognised by its magic bytes, whatever its name) is typed by the same rules:
 its numbers are numbers (NaN is missing, as the text "nan" is in a CSV), its text, booleans and
@@ -66,10 +68,14 @@ def _case_variants(token: str) -> list[str]:
     return ["".join(chars) for chars in itertools.product(*({c.lower(), c.upper()} for c in token))]
 
 
-# pyarrow matches null values exactly: every letter case of every token ("NA", "Na", "nA", ...).
-# The empty cell is left out on purpose: a blank cell then keeps its column as text, which
-# `_text_column` trims and marks missing, and blank rows stay recognisable (see `_blank_rows`).
-_NULL_VALUES = sorted({v for token in MISSING_TOKENS if token for v in _case_variants(token)})
+# pyarrow matches null values exactly: every letter case of every token ("NA", "Na", "nA", ...),
+# and the empty cell. A cell with spaces around a token stays text: `_text_column` trims it.
+_NULL_VALUES = sorted({v for token in MISSING_TOKENS for v in _case_variants(token)})
+
+
+def _is_empty(cells: list[str]) -> bool:
+    """No value in the row: every cell blank or a missing token (a blank line has no cell)."""
+    return all(cell.strip().lower() in MISSING_TOKENS for cell in cells)
 
 
 @dataclass
@@ -146,8 +152,6 @@ class Table:
 
     def _all_lines(self) -> np.ndarray:
         first = 2 if self.header else 1
-        if self.parquet:
-            return np.arange(self.n_rows, dtype=np.int64) + first
         raw = read_bytes(self.path)
         ends = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
         if b'"' not in raw and raw.count(b"\r") == raw.count(b"\r\n") and ends == self.n_rows + first - 1:
@@ -226,11 +230,11 @@ def _lines_of(path: Path) -> io.StringIO:
 
 
 def _records(lines: Iterable[str], delim: str, path: Path) -> Iterator[tuple[int, list[str]]]:
-    """(line number, trimmed cells) of each record that is not blank, as Python's csv reads it."""
+    """(line number, trimmed cells) of each record with a value, as Python's csv reads it."""
     reader = csv.reader(lines, delimiter=delim)
     try:
         for row in reader:
-            if any(cell.strip() for cell in row):  # blank lines are not samples
+            if not _is_empty(row):  # blank lines, and rows without a value, are not samples
                 yield reader.line_num, [cell.strip() for cell in row]
     except csv.Error as exc:
         raise DataError(f"CSV file {path} row {reader.line_num}: {exc}") from exc
@@ -278,7 +282,6 @@ def _read_fast(path: Path, delim: str, header: bool, first: list[str], head_rows
     """The columns as pyarrow reads them; None where pyarrow refuses the file or reads it
     otherwise than Python's csv module does (the caller then parses it slowly)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.csv as pv
 
     ragged: list[Any] = []
@@ -286,8 +289,8 @@ def _read_fast(path: Path, delim: str, header: bool, first: list[str], head_rows
 
     def on_invalid(row: Any) -> str:
         text = row.text or ""
-        if not any(cell.strip() for cell in next(csv.reader([text], delimiter=delim), [])):
-            return "skip"  # a line of spaces or of bare delimiters: no sample, as before
+        if _is_empty(next(csv.reader([text], delimiter=delim), [])):
+            return "skip"  # a line of spaces or of bare delimiters: no sample
         if '"' in text and not newlines:
             return "error"  # maybe a quoted line break that the fast chunking cut: read again
         ragged.append(row)
@@ -324,17 +327,47 @@ def _read_fast(path: Path, delim: str, header: bool, first: list[str], head_rows
         for j, text in zip(other, texts):
             columns[j] = text
             kinds[j] = "text"
-    if all(kind == "text" for kind in kinds):
-        # A blank cell keeps its column text, so rows of blank cells (bare delimiters, as a
-        # spreadsheet writes its empty rows) can only exist here; they are not samples.
-        blank = None
-        for c in columns:
-            b = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(c), ""), False)
-            blank = b if blank is None else pc.and_(blank, b)
-        if blank is not None and pc.any(blank).as_py():
-            keep = pc.invert(blank)
-            columns = [c.filter(keep) for c in columns]
-    return columns
+    return _drop_rows(columns, _empty_rows(columns))
+
+
+def _empty_rows(columns: list[Any], nan_is_missing: bool = False) -> np.ndarray:
+    """The rows without any value (bare delimiters, as a spreadsheet writes its empty rows).
+    Numeric columns are asked first, with a null test; a text column only on the rows still in
+    question; one column without a gap ends the search."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    none = np.zeros(0, dtype=np.int64)
+    order = sorted(range(len(columns)), key=lambda j: _kind(columns[j].type) != "number")
+    rows: np.ndarray | None = None  # the rows empty so far; None: all of them
+    for j in order:
+        c = columns[j] if rows is None else columns[j].take(pa.array(rows))
+        kind = _kind(c.type)
+        if kind == "number":
+            if not c.null_count and not nan_is_missing:
+                return none
+            gap = pc.is_null(c, nan_is_null=nan_is_missing)
+        elif kind == "text":
+            token = pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(c)), value_set=pa.array(sorted(MISSING_TOKENS)))
+            gap = pc.or_(pc.is_null(c), pc.fill_null(token, False))
+        else:
+            return none  # booleans, dates and other values are never missing
+        found = np.flatnonzero(np.asarray(gap.to_numpy(zero_copy_only=False), dtype=bool))
+        rows = found if rows is None else rows[found]
+        if not len(rows):
+            return none
+    return none if rows is None else rows
+
+
+def _drop_rows(columns: list[Any], rows: np.ndarray) -> list[Any]:
+    import pyarrow as pa
+
+    if not len(rows):
+        return columns
+    keep = np.ones(len(columns[0]), dtype=bool)
+    keep[rows] = False
+    mask = pa.array(keep)
+    return [c.filter(mask) for c in columns]
 
 
 def _refuse_ragged(path: Path, delim: str, header: bool, width: int, rows: list[Any]) -> None:
@@ -374,7 +407,7 @@ def _refuse_ragged_slowly(path: Path, delim: str, header: bool, width: int) -> N
     ragged: list[str] = []
     try:
         for row in reader:
-            if len(row) != width and any(cell.strip() for cell in row):
+            if len(row) != width and not _is_empty(row):
                 ragged.append(f"row {reader.line_num} has {len(row)} fields")
     except csv.Error as exc:
         raise DataError(f"CSV file {path} row {reader.line_num}: {exc}") from exc
@@ -447,9 +480,16 @@ def _read_parquet(path: Path, delimiter: str | None, header: bool) -> Table:
         raise DataError(f"{where} has a single column {names[0]!r}; a table needs feature columns and "
                         f"a target column")
     data = [_parquet_values(c) for c in table.columns]
+    # Rows without any value are left out, as the same table saved as CSV would have them; the
+    # others keep the line that CSV would give them (header = 1).
+    empty = _empty_rows(data, nan_is_missing=True)
+    lines = np.delete(np.arange(table.num_rows, dtype=np.int64) + 2, empty)
+    data = _drop_rows(data, empty)
+    if not len(lines):
+        raise DataError(f"{where} has no row with a value")
     texts = [_head_text(c.slice(0, HEAD_ROWS)) for c in data]
     head = [list(row) for row in zip(*texts)]
-    return Table(path, names, None, data, head, list(range(2, 2 + len(head))), parquet=True)
+    return Table(path, names, None, data, head, lines[:len(head)].tolist(), lines=lines, parquet=True)
 
 
 def _parquet_values(values: Any) -> Any:
