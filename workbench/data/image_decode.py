@@ -102,7 +102,9 @@ def decode_bytes(data: bytes, channels: int) -> torch.Tensor:
                 if img.mode.startswith("I;16") and channels == 1:
                     pixels = np.array(img, dtype=np.uint16)  # keep 16-bit depth
                 else:
-                    pixels = np.array(img.convert("L" if channels == 1 else "RGB"))
+                    mode = "L" if channels == 1 else "RGB"
+                    # convert() copies even to the same mode: only when the colours differ.
+                    pixels = np.array(img if img.mode == mode else img.convert(mode))
     except UnidentifiedImageError:
         raise ImageDecodeError("not an image in a format Workbench reads "
                                f"({', '.join(s[1:].upper() for s in IMAGE_SUFFIXES)})") from None
@@ -110,7 +112,9 @@ def decode_bytes(data: bytes, channels: int) -> torch.Tensor:
         raise ImageDecodeError(f"cannot decode it ({_first_line(exc)})") from None
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
-    return torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))
+    # (H, W, C) -> (C, H, W) as a view, as torchvision's PILToTensor does: the transforms that
+    # follow make their own copy anyway.
+    return torch.from_numpy(pixels).permute(2, 0, 1)
 
 
 def _first_line(exc: BaseException) -> str:
