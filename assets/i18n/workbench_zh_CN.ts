@@ -22,6 +22,14 @@
         <source>Output: %1</source>
         <translation>输出：%1</translation>
     </message>
+    <message>
+        <source>Frozen: its weights do not change in training</source>
+        <translation>已冻结：训练中其权重不变</translation>
+    </message>
+    <message>
+        <source>Learning rate × %1</source>
+        <translation>学习率 × %1</translation>
+    </message>
 </context>
 <context>
     <name>Category</name>
@@ -150,6 +158,22 @@
     <message>
         <source>Set %1.%2</source>
         <translation>设置 %1.%2</translation>
+    </message>
+    <message>
+        <source>Set learning-rate factor</source>
+        <translation>设置学习率系数</translation>
+    </message>
+    <message>
+        <source>Unfreeze %1 layers</source>
+        <translation>解冻 %1 个层</translation>
+    </message>
+    <message>
+        <source>Freeze %1 layers</source>
+        <translation>冻结 %1 个层</translation>
+    </message>
+    <message>
+        <source>Replace head</source>
+        <translation>替换输出头</translation>
     </message>
     <message>
         <source>Rename %1 to %2</source>
@@ -355,6 +379,14 @@
     <message>
         <source>Insert block %1</source>
         <translation>插入模块 %1</translation>
+    </message>
+    <message>
+        <source>Replace head</source>
+        <translation>替换输出头</translation>
+    </message>
+    <message>
+        <source>Outputs of the new last Linear (the number of classes in your data):</source>
+        <translation>新的最后一个 Linear 的输出数（你的数据中的类别数）：</translation>
     </message>
     <message>
         <source>Auto-layout</source>
@@ -1003,6 +1035,22 @@
         <source>layer name</source>
         <translation>层名称</translation>
     </message>
+    <message>
+        <source>Trainable</source>
+        <translation>可训练</translation>
+    </message>
+    <message>
+        <source>Unchecked: the layer is frozen, its weights stay fixed in training</source>
+        <translation>未勾选：该层被冻结，训练中其权重保持不变</translation>
+    </message>
+    <message>
+        <source>Learning-rate factor</source>
+        <translation>学习率系数</translation>
+    </message>
+    <message>
+        <source>Multiplies the run&apos;s learning rate for this layer</source>
+        <translation>此层使用的学习率 = 运行的学习率 × 此系数</translation>
+    </message>
 </context>
 <context>
     <name>LivePlot</name>
@@ -1196,6 +1244,18 @@
     <message>
         <source>Save Selection as &amp;Block…</source>
         <translation>将所选保存为模块(&amp;B)…</translation>
+    </message>
+    <message>
+        <source>&amp;Freeze Selected Layers</source>
+        <translation>冻结所选层(&amp;F)</translation>
+    </message>
+    <message>
+        <source>U&amp;nfreeze Selected Layers</source>
+        <translation>解冻所选层(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Replace &amp;Head…</source>
+        <translation>替换输出头(&amp;H)…</translation>
     </message>
     <message>
         <source>Pre&amp;ferences…</source>
@@ -1740,6 +1800,10 @@ then drag from an output port to an input port to connect them.</source>
         <translation>训练循环</translation>
     </message>
     <message>
+        <source>Start from a trained model</source>
+        <translation>从已训练的模型开始</translation>
+    </message>
+    <message>
         <source>Epochs</source>
         <translation>轮数</translation>
     </message>
@@ -1806,6 +1870,22 @@ then drag from an output port to an input port to connect them.</source>
     <message>
         <source>Processes preparing batches; 0 loads them in the training thread; auto picks a number from the cores, the device and the data</source>
         <translation>准备批次的进程数；0 表示在训练线程中加载；自动则根据核心数、设备和数据选择</translation>
+    </message>
+    <message>
+        <source>Initialise from</source>
+        <translation>初始化自</translation>
+    </message>
+    <message>
+        <source>A run folder, checkpoint (.pt) or weights file (.safetensors): layers with the same name and shape start from its weights</source>
+        <translation>运行文件夹、检查点（.pt）或权重文件（.safetensors）：名称和形状相同的层从其权重开始</translation>
+    </message>
+    <message>
+        <source>Unfreeze at epoch</source>
+        <translation>在第几轮解冻</translation>
+    </message>
+    <message>
+        <source>From this epoch on the frozen layers train too (with their learning-rate factors). Off = they stay frozen</source>
+        <translation>从这一轮起，冻结的层也参与训练（按各自的学习率系数）。关 = 保持冻结</translation>
     </message>
     <message>
         <source>Device</source>
