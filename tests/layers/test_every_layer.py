@@ -62,6 +62,8 @@ EXAMPLES: dict[str, tuple[list[TensorSpec], dict]] = {
     "SqueezeExcitation": ([TensorSpec((6, 5, 5))], {"squeeze_channels": 2, "activation": "silu", "scale_activation": "hardsigmoid"}),
     "StochasticDepth": ([IMG], {"p": 0.5, "mode": "row"}),
     "Identity": ([IMG], {}),
+    "LayerNorm2d": ([IMG], {"eps": 1e-5}),
+    "ConvNeXtBlock": ([TensorSpec((4, 8, 8))], {"layer_scale": 0.5, "stochastic_depth": 0.2}),
 }
 
 TYPES = [s.type_id for s in all_layer_specs()]
@@ -313,3 +315,19 @@ def test_stochastic_depth_is_torchvisions(mode: str) -> None:
     torch.testing.assert_close(got, expected)
     kept = (got != 0).flatten(1).all(dim=1)
     assert 0 < int(kept.sum()) < 64 if mode == "row" else int(kept.sum()) in (0, 64)
+
+
+def test_convnext_block_and_layernorm2d_match_torchvision() -> None:
+    from torchvision.models.convnext import CNBlock, LayerNorm2d
+
+    torch.manual_seed(0)
+    block, norm = CNBlock(4, 0.5, 0.0).eval(), LayerNorm2d(4, eps=1e-6).eval()
+    with torch.no_grad():
+        norm.weight.normal_()
+        norm.bias.normal_()
+    x = torch.randn(2, 4, 8, 8)
+    for type_id, reference in (("ConvNeXtBlock", block), ("LayerNorm2d", norm)):
+        spec = layer_spec(type_id)
+        ours = spec.build_module(spec.defaults(), [TensorSpec((4, 8, 8))]).eval()
+        ours.load_state_dict(reference.state_dict())  # same tensor names as torchvision's
+        torch.testing.assert_close(ours(x), reference(x))

@@ -27,15 +27,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def torchvision_model(name: str, seed: int = 1) -> torch.nn.Module:
-    """torchvision's `name`, randomly initialised from `seed`, in eval mode, with non-trivial BN statistics."""
+    """torchvision's `name`, randomly initialised from `seed`, in eval mode, every layer doing visible work."""
     import torchvision
 
     torch.manual_seed(seed)
     model = torchvision.models.get_model(name, weights=None).eval()
-    for module in model.modules():  # fresh BatchNorms are identities: give them statistics to carry
-        if isinstance(module, torch.nn.BatchNorm2d):
-            module.running_mean.uniform_(-0.1, 0.1)
-            module.running_var.uniform_(0.5, 1.5)
+    with torch.no_grad():
+        for module in model.modules():  # fresh BatchNorms are identities: give them statistics to carry
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.1, 0.1)
+                module.running_var.uniform_(0.5, 1.5)
+        for name, param in model.named_parameters():  # ConvNeXt's branches start scaled by 1e-6: wake them
+            if name.endswith("layer_scale"):
+                param.uniform_(0.5, 1.0)
     return model
 
 

@@ -120,10 +120,19 @@ def test_without_weights_only_the_project_is_written(tmp_path: Path) -> None:
 
 
 def test_an_unsupported_model_names_its_operators_and_writes_nothing(tmp_path: Path) -> None:
-    with pytest.raises(ModelImportError, match=r"convnext_tiny: not supported yet: .*permute ×\d+ \(") as info:
-        import_torchvision("convnext_tiny", tmp_path / "c.json")
-    assert "LayerNorm" in str(info.value) and "\n" not in str(info.value)
+    with pytest.raises(ModelImportError, match=r"vit_b_16: not supported yet: .*function getitem ×\d+ \(getitem, ") as info:
+        import_torchvision("vit_b_16", tmp_path / "v.json", weights="DEFAULT")  # refused before any download
+    assert "LayerNorm ×25 (encoder_layers_encoder_layer_0_ln_1" in str(info.value) and "\n" not in str(info.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_convnext_matches_torchvision_with_one_node_per_block(weights_file, tmp_path: Path) -> None:
+    path, reference = weights_file("convnext_tiny")  # layer scales woken: every block counts
+    result = import_torchvision("convnext_tiny", tmp_path / "c.json", weights=str(path), input_size=64)
+    types = [n.type for n in load_project(result.project_path).graph.nodes]
+    assert types.count("ConvNeXtBlock") == 18 and types.count("LayerNorm2d") == 5
+    assert result.max_abs_diff <= 1e-4
+    assert _max_diff(_built_with_weights(result.project_path), reference, 64) <= 1e-4
 
 
 def test_weights_of_another_model_are_refused(weights_file, tmp_path: Path) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from workbench.layers.tensor_spec import TensorSpec
-from workbench.layers.lazy_torch import nn
-from workbench.layers.params import bool_param, int_param
+from workbench.layers.lazy_torch import modules, nn
+from workbench.layers.params import bool_param, float_param, int_param
 from workbench.layers.registry import Channels, LayerSpec, Params, ShapeError, Width, register
 from workbench.layers.rules import conv_out, need_float, need_rank, one, spatial_out
 
@@ -138,4 +138,31 @@ register(LayerSpec(
     name_prefix="deconv",
     width=Width("out_channels", "first", prune_dim=1),
     channels=_DECONV_IN,
+))
+
+
+def _convnext_shape(params: Params, inputs: list[TensorSpec]) -> TensorSpec:
+    x = one(inputs)
+    need_float(x)
+    need_rank(x, (3,))
+    spatial_out(x, 7, 1, 3)  # the depthwise 7×7 keeps the size; refused where it cannot fit
+    return x
+
+
+register(LayerSpec(
+    type_id="ConvNeXtBlock",
+    category="Convolution",
+    doc="ConvNeXt block: depthwise 7×7 conv, LayerNorm, a 4× wider MLP, a learnt scale, plus its input.",
+    params=(
+        float_param("layer_scale", 1e-6, "Starting value of the per-channel scale of the branch.", 0.0, 10.0),
+        float_param("stochastic_depth", 0.0, "Chance that the branch is dropped while training.", 0.0, 0.95),
+        float_param("eps", 1e-6, "Small number added to the variance of the LayerNorm.", 1e-12, 1.0),
+    ),
+    shape_rule=_convnext_shape,
+    construct=lambda p, i: (modules.ConvNeXtBlock, {
+        "dim": i[0].shape[0], "layer_scale": p["layer_scale"], "stochastic_depth": p["stochastic_depth"], "eps": p["eps"],
+    }),
+    summary=lambda p: "7×7 dw, MLP ×4",
+    name_prefix="cnblock",
+    channels=Channels(reason="it feeds {label} (a residual block: its output keeps its input's channels)"),
 ))

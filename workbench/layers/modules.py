@@ -214,3 +214,34 @@ class StochasticDepth(nn.Module):
         if survival > 0.0:
             keep = keep / survival
         return x * keep
+
+
+class LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels of each pixel of an image (ConvNeXt): (B, C, H, W) in and out."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.permute(0, 2, 3, 1)  # (B, H, W, C)
+        x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)  # (B, C, H, W)
+
+
+class ConvNeXtBlock(nn.Module):
+    """ConvNeXt block (torchvision's CNBlock): depthwise 7×7 conv, LayerNorm, MLP ×4 with GELU, a learnt
+    per-channel scale, stochastic depth, plus the input. Tensor names match torchvision's."""
+
+    def __init__(self, dim: int, layer_scale: float, stochastic_depth: float, eps: float) -> None:
+        super().__init__()
+        self.block = nn.Sequential(
+            nn.Conv2d(dim, dim, kernel_size=7, padding=3, groups=dim, bias=True),
+            Permute((1, 2, 0)),  # (B, H, W, C): the norm and the MLP work on each pixel's channels
+            nn.LayerNorm(dim, eps=eps),
+            nn.Linear(dim, 4 * dim),
+            nn.GELU(),
+            nn.Linear(4 * dim, dim),
+            Permute((2, 0, 1)),  # back to (B, C, H, W)
+        )
+        self.layer_scale = nn.Parameter(torch.ones(dim, 1, 1) * layer_scale)
+        self.stochastic_depth = StochasticDepth(stochastic_depth, "row")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.stochastic_depth(self.layer_scale * self.block(x))

@@ -92,3 +92,14 @@ register(LayerSpec(
     name_prefix="droppath",
     channels=Channels("pass"),
 ))
+
+register(LayerSpec(
+    type_id="LayerNorm2d",
+    category="Normalization",
+    doc="Normalizes the channels of each pixel of an image on their own (ConvNeXt).",
+    params=(float_param("eps", 1e-6, "Small number added to the variance for stability.", 1e-12, 1.0),),
+    shape_rule=_same((3,)),
+    construct=lambda p, i: (modules.LayerNorm2d, {"normalized_shape": i[0].shape[0], "eps": p["eps"]}),
+    name_prefix="ln",
+    channels=Channels("norm", axis="first", tensors=("weight", "bias"), dim=0),
+))

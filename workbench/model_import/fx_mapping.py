@@ -1,8 +1,9 @@
 """A traced torch model -> layer records: one registry node per operation, or the list of what has none.
 
-`trace(model)` runs `torch.fx` with torchvision's SqueezeExcitation and StochasticDepth kept whole
-(Workbench has one node for each); `map_nodes(model, traced)` turns every call into a `LayerRecord`
-(type id, params, the fx nodes feeding it, the module whose tensors it takes). Operations with no
+`trace(model)` runs `torch.fx` with torchvision's SqueezeExcitation, StochasticDepth, LayerNorm2d
+and ConvNeXt block kept whole (Workbench has one node for each); `map_nodes(model, traced)` turns
+every call into a `LayerRecord` (type id, params, the fx nodes feeding it, the module whose
+tensors it takes). Operations with no
 Workbench layer are collected, never guessed: `Unmapped` lists each with the node names that use it.
 """
 
@@ -59,9 +60,10 @@ class _Refused(WorkbenchError):
 
 
 def _leaf_types() -> tuple[type, ...]:
+    from torchvision.models.convnext import CNBlock, LayerNorm2d
     from torchvision.ops import SqueezeExcitation, StochasticDepth
 
-    return SqueezeExcitation, StochasticDepth
+    return SqueezeExcitation, StochasticDepth, CNBlock, LayerNorm2d
 
 
 class _Tracer(fx.Tracer):
@@ -146,12 +148,30 @@ def _squeeze_excitation(m: nn.Module) -> tuple[str, dict[str, Any]]:
     }
 
 
+def _layernorm2d(m: nn.LayerNorm) -> tuple[str, dict[str, Any]]:
+    if not m.elementwise_affine or m.bias is None:
+        raise _Refused("LayerNorm2d without its scale and offset")
+    return "LayerNorm2d", {"eps": m.eps}
+
+
+def _convnext_block(m: nn.Module) -> tuple[str, dict[str, Any]]:
+    conv, norm = m.block[0], m.block[2]
+    dim = conv.in_channels
+    expected = (nn.Conv2d, None, nn.LayerNorm, nn.Linear, nn.GELU, nn.Linear, None)
+    if len(m.block) != len(expected) or any(t is not None and type(b) is not t for b, t in zip(m.block, expected)) \
+            or (conv.kernel_size, conv.padding, conv.groups) != ((7, 7), (3, 3), dim) \
+            or m.block[3].out_features != 4 * dim or m.stochastic_depth.mode != "row":
+        raise _Refused("CNBlock of another layout")
+    # the scale's starting value is not in a trained module; its weights are copied anyway
+    return "ConvNeXtBlock", {"layer_scale": 1e-6, "stochastic_depth": m.stochastic_depth.p, "eps": norm.eps}
+
+
 def _plain(type_id: str) -> Callable[[nn.Module], tuple[str, dict[str, Any]]]:
     return lambda m: (type_id, {})
 
 
 def _module_converters() -> dict[type, Callable[[Any], tuple[str, dict[str, Any]]]]:
-    se, sd = _leaf_types()
+    se, sd, cnblock, layernorm2d = _leaf_types()
     gelu = lambda m: ("GELU", {}) if m.approximate == "none" else (_ for _ in ()).throw(_Refused("GELU approximate='tanh'"))  # noqa: E731
     return {
         nn.Conv2d: _conv2d,
@@ -165,6 +185,8 @@ def _module_converters() -> dict[type, Callable[[Any], tuple[str, dict[str, Any]
         nn.Dropout: lambda m: ("Dropout", {"p": m.p}),
         se: _squeeze_excitation,
         sd: lambda m: ("StochasticDepth", {"p": m.p, "mode": m.mode}),
+        layernorm2d: _layernorm2d,
+        cnblock: _convnext_block,
     }
 
 

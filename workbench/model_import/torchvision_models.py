@@ -26,7 +26,8 @@ from workbench.model_import.weights import download_state_dict, load_into, publi
 log = logging.getLogger(__name__)
 
 # Models the importer is tested on (tests/model_import); others may import too, or name what they lack.
-SUPPORTED_MODELS = ("resnet18", "resnet34", "resnet50", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0")
+SUPPORTED_MODELS = ("resnet18", "resnet34", "resnet50", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0",
+                    "convnext_tiny")
 PARITY_TOLERANCE = 1e-4  # max abs difference of the logits, eval mode
 ROW_HEIGHT, COLUMN_WIDTH = 100.0, 200.0  # layout: one row per depth, branches side by side
 
