@@ -50,8 +50,15 @@ def test_cli_imports_resnet18_with_weights_from_a_file(weights_file, tmp_path: P
         {"type": "center_crop", "size": [224, 224]},
         {"type": "normalize", "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]},
     ]
-    if hasattr(project.training, "init_from"):
-        assert project.training.init_from == "r18.safetensors"
+    assert project.training.init_from == "r18.safetensors"  # beside the project: the pair can move together
+
+    # what `workbench train` does with it: every tensor of the network starts from the file
+    from workbench.training.init_from import initialise
+
+    fresh = build_model(project.graph)
+    report = initialise(fresh, project.training.init_from, base_dir=project.base_dir)
+    assert report.skipped == () and report.unused == () and len(report.loaded) == len(fresh.state_dict())
+    assert torch.equal(fresh.state_dict()["fc.weight"], reference.fc.weight)
 
     built = _built_with_weights(out)
     assert torch.equal(built.state_dict()["layer1_0_conv1.weight"], reference.layer1[0].conv1.weight)
@@ -115,8 +122,7 @@ def test_without_weights_only_the_project_is_written(tmp_path: Path) -> None:
     result = import_torchvision("resnet18", tmp_path / "plain.json", input_size=64)
     assert result.weights_path is None and result.max_abs_diff <= 1e-4
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.json"]
-    if hasattr(load_project(result.project_path).training, "init_from"):
-        assert load_project(result.project_path).training.init_from is None
+    assert load_project(result.project_path).training.init_from is None
 
 
 def test_an_unsupported_model_names_its_operators_and_writes_nothing(tmp_path: Path) -> None:

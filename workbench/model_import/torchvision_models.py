@@ -272,8 +272,8 @@ def _project(name: str, graph: Graph, published: Any, weights_path: Path | None,
     options: dict[str, Any] = {"transforms": _transforms(published)} if published is not None else {}
     dataset = DatasetSpec(source="images", options=options)
     training = TrainSettings()
-    if weights_path is not None and "init_from" in {f.name for f in dataclasses.fields(TrainSettings)}:
-        # relative to the project file, so the pair can move together
+    if weights_path is not None:
+        # relative: it resolves against the project's folder, so the pair can move together
         training = dataclasses.replace(training, init_from=weights_path.name)
     head = f", new {classes}-class head" if classes is not None else ""
     description = f"torchvision {name}{head}, imported with its weights" if weights_path else f"torchvision {name}{head}"
