@@ -383,7 +383,8 @@ def run_job(job: dict[str, Any], pipe: EventPipe, control: Control) -> dict[str,
         bundle = prepared.data
         pipe.send({"kind": "prepared", "task": bundle.task, "train_size": bundle.train_size,
                    "val_size": bundle.val_size, "description": bundle.description, "changes": changes,
-                   "epochs": prepared.project.training.epochs})
+                   "epochs": prepared.project.training.epochs,
+                   "init": prepared.init.lines() if prepared.init is not None else []})
         resume = Path(job["resume_from"]) if job.get("resume_from") else None
         result = train_project(prepared, Path(job["run_dir"]), listeners=[forward], resume_from=resume,
                                on_trainer=control.attach)

@@ -574,6 +574,9 @@ class TrainingPanel(QObject):
     def _prepared(self, info: dict[str, Any]) -> None:
         for change in info.get("changes") or []:
             self.status_message.emit(self.tr("To fit the data: %1").replace("%1", change), 8000)
+        init = [line.strip() for line in info.get("init") or []]
+        if init:  # what init_from loaded and skipped (the core's words; also in summary.json)
+            self.status_message.emit("; ".join(init), 15000)
 
     @Slot(object)
     def _results_ready(self, results: RunResults) -> None:
