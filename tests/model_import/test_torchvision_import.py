@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from workbench.cli import main
-from workbench.errors import ModelImportError
+from workbench.errors import ExportError, ModelImportError
 from workbench.graph.builder import build_model
 from workbench.model_import import import_torchvision
 from workbench.project import load_project
@@ -212,3 +212,12 @@ def test_the_gallery_reads_torchvisions_metadata_and_the_cache(tmp_path: Path, m
     cached.parent.mkdir(parents=True)
     cached.write_bytes(b"stand-in")
     assert {e.name: e for e in gallery()}["resnet18"].describe().endswith("weights cached")
+
+
+def test_channel_pruning_refuses_the_grouped_convolutions_of_an_imported_mobilenet(tmp_path: Path) -> None:
+    from workbench.export.prune import channel_prune
+
+    result = import_torchvision("mobilenet_v3_small", tmp_path / "m.json", input_size=64)
+    project = load_project(result.project_path)
+    with pytest.raises(ExportError, match=r"does not support grouped convolutions yet \('features_1_block_0_0' and 10 more\)"):
+        channel_prune(build_model(project.graph), project.graph, 0.3)

@@ -104,6 +104,12 @@ def channel_prune(model: GraphModule, graph: Graph, fraction: float, seed: int |
     """
     if not 0 < fraction < 1:
         raise ExportError(f"prune-channels must be a fraction between 0 and 1, got {fraction}")
+    # A grouped convolution's channels are tied to its groups on both sides: the channel walk
+    # (channels.py) does not model that yet, so refuse rather than write a broken network.
+    grouped = [n.name for n in graph.nodes if n.params.get("groups", 1) > 1]
+    if grouped:
+        raise ExportError(f"prune-channels does not support grouped convolutions yet ('{grouped[0]}' and "
+                          f"{len(grouped) - 1} more) — use --prune (magnitude pruning) instead")
     work = graph.copy()
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     analysis = check(work)
