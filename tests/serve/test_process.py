@@ -125,3 +125,30 @@ def test_sigterm_answers_the_request_in_flight_then_exits(digits_run, tmp_path) 
     assert response.status_code == 200 and response.json()["predictions"][0]["class"]
     assert code == 0
     assert "Serving digits-mlp at http://127.0.0.1:" in process.stderr.read()
+
+
+def test_a_read_only_run_folder_is_exported_beside_the_served_folder(digits_run, tmp_path, monkeypatch) -> None:
+    import os
+    import shutil
+
+    import workbench.serve.prepare as prepare
+
+    copy = tmp_path / "shared-run"
+    shutil.copytree(digits_run, copy, ignore=shutil.ignore_patterns("serve-export"))
+    # a read-only folder as a non-root user sees it (root writes anywhere)
+    monkeypatch.setattr(prepare.os, "access", lambda path, mode: Path(path) != copy and os.access(path, mode))
+    card = read_card(prepare_target(copy, tmp_path / "work" / "model"))
+    assert card.variant == "original" and (tmp_path / "work" / "serve-export" / "report.json").is_file()
+    assert not (copy / "serve-export").exists()
+
+
+def test_the_standalone_server_names_a_damaged_card(tmp_path) -> None:
+    out = tmp_path / "image"
+    (out / "model").mkdir(parents=True)
+    from workbench.serve.docker import copy_runtime
+
+    copy_runtime(out)
+    (out / "model" / "serve.json").write_text('{"task": "classification"}')
+    done = subprocess.run([sys.executable, "-m", "serve_app.server", "model"], cwd=out, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 1 and "field 'loss' must be a text" in done.stderr

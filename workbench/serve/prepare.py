@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,8 @@ def prepare_target(target: str | Path, out_dir: str | Path, variant: str | None 
     if (root / "report.json").is_file():
         export_dir = root
     elif (root / "project.json").is_file():
-        export_dir = _export_run(root)
         data_info = _data_info(root)
+        export_dir = _export_run(root, Path(out_dir).parent / SERVE_EXPORT)
     elif root.exists():
         raise ServeError(f"{root}: neither a run folder (project.json) nor an export folder (report.json) — "
                          "give the folder 'workbench train' or 'workbench export' wrote")
@@ -40,11 +41,18 @@ def prepare_target(target: str | Path, out_dir: str | Path, variant: str | None 
     return _served_folder(export_dir, Path(out_dir), variant, data_info)
 
 
-def _export_run(run_dir: Path) -> Path:
-    """The run's ONNX export, made now unless an up-to-date one exists."""
+def _export_run(run_dir: Path, fallback: Path) -> Path:
+    """The run's ONNX export, made now unless an up-to-date one exists.
+
+    It is kept in the run folder for the next start; where the run folder cannot be written
+    (a shared, read-only copy), it goes to `fallback` for this start only.
+    """
     from workbench.export import ExportOptions, export_run
 
     out = run_dir / SERVE_EXPORT
+    if not os.access(run_dir, os.W_OK):
+        log.info("serve: %s is read-only; exporting to %s", run_dir, fallback)
+        out = fallback
     checkpoints = [p for p in (run_dir / "checkpoints").glob("*.pt")] if (run_dir / "checkpoints").is_dir() else []
     newest = max((p.stat().st_mtime for p in checkpoints), default=0.0)
     report = out / "report.json"

@@ -92,8 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-wait-ms", type=float, default=2.0)
     parser.add_argument("--max-body-mb", type=float, default=8.0)
     args = parser.parse_args(argv)
-    serve(args.folder, args.host, args.port, args.workers,
-          ServeSettings(max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, max_body_mb=args.max_body_mb))
+    from .card import CardError
+
+    try:
+        serve(args.folder, args.host, args.port, args.workers,
+              ServeSettings(max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, max_body_mb=args.max_body_mb))
+    except CardError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
