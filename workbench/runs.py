@@ -235,6 +235,10 @@ def prepare_run(project: Project, overrides: dict[str, Any] | None = None, data:
         from workbench.training.init_from import initialise
 
         init = initialise(model, settings.init_from, base_dir=project.base_dir)
+        source = Path(settings.init_from).expanduser()
+        if not source.is_absolute() and project.base_dir is not None:
+            # The run's project.json lives elsewhere: keep the source findable from there.
+            settings = settings.replace(init_from=str((project.base_dir / source).resolve()))
     trained = Project(project.name, graph, spec, settings, project.description, project.path)
     return PreparedRun(trained, bundle, model, changes, init)
 

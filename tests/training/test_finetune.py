@@ -272,3 +272,21 @@ def _checkpoint_of(model: torch.nn.Module) -> dict:
     trainer = Trainer(model, data, TrainSettings(epochs=1, device="cpu"), loss="cross_entropy")
     trainer._setup()
     return trainer._state()
+
+
+def test_a_relative_source_resolves_against_the_project_folder(tmp_path: Path) -> None:
+    from workbench.presets import load_preset
+    from workbench.project import save_project
+    from workbench.project import load_project
+    from workbench.runs import prepare_run
+
+    source = build_model(load_preset("digits-mlp").graph, seed=7)
+    (tmp_path / "weights").mkdir()
+    save_file({k: v.contiguous() for k, v in source.state_dict().items()}, str(tmp_path / "weights" / "w.safetensors"))
+    project = load_preset("digits-mlp")
+    project.training = project.training.replace(init_from="weights/w.safetensors", epochs=1)
+    loaded = load_project(save_project(project, tmp_path / "p.json"))
+    prepared = prepare_run(loaded)
+    assert prepared.project.training.init_from == str(tmp_path.resolve() / "weights" / "w.safetensors")
+    assert len(prepared.init.loaded) == 6 and not prepared.init.skipped
+    assert torch.equal(prepared.model.fc1.weight, source.fc1.weight)
