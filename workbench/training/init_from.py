@@ -204,7 +204,7 @@ def freeze_nodes(graph: Graph, nodes: list[Node], trainable: bool = False) -> li
 
 
 def backbone(graph: Graph) -> list[Node]:
-    """Every layer before the head (the last Linear): what fine-tuning usually freezes."""
+    """Every layer before the head (see `head_node`): what fine-tuning usually freezes."""
     head = head_node(graph)
     nodes = layer_order(graph)
     cut = next(i for i, n in enumerate(nodes) if n.id == head.id)
@@ -212,23 +212,30 @@ def backbone(graph: Graph) -> list[Node]:
 
 
 def head_node(graph: Graph) -> Node:
-    """The last Linear in execution order; GraphError when the network has none."""
-    linears = [n for n in layer_order(graph) if n.type == "Linear"]
-    if not linears:
+    """The last layer whose width follows the data's outputs (LayerSpec.follows_data: a Linear's
+    out_features), in execution order; GraphError when the network has none."""
+    heads = [n for n in layer_order(graph) if _outputs_param(n) is not None]
+    if not heads:
         raise GraphError("replace head: the network has no Linear layer to replace")
-    return linears[-1]
+    return heads[-1]
+
+
+def _outputs_param(node: Node) -> str | None:
+    return next((param for param, what in node.spec.follows_data if what == "outputs"), None)
 
 
 def replace_head(graph: Graph, outputs: int) -> str:
     """Swap the last Linear for a fresh one with `outputs` outputs: a new name (so weights read
     with init_from never fill it), trainable and at factor 1. Returns what changed, in words."""
     head = head_node(graph)
-    old_name, old_width = head.name, head.params["out_features"]
+    param = _outputs_param(head)
+    assert param is not None  # head_node only returns such layers
+    old_name, old_width = head.name, head.params[param]
     new_name = graph.unique_name(f"{old_name}_new")
-    graph.set_param(head.id, "out_features", outputs)
+    graph.set_param(head.id, param, outputs)
     graph.rename(head.id, new_name)
     graph.set_training(head.id, trainable=True, lr_scale=1.0)
-    return (f"Linear '{old_name}' ({old_width} outputs) replaced by a fresh Linear '{new_name}' "
+    return (f"{head.type} '{old_name}' ({old_width} outputs) replaced by a fresh {head.type} '{new_name}' "
             f"with {outputs} output{'s' if outputs != 1 else ''}")
 
 
