@@ -1190,6 +1190,10 @@
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
+        <source>New from &amp;Pretrained Model…</source>
+        <translation>从预训练模型新建(&amp;P)…</translation>
+    </message>
+    <message>
         <source>&amp;Save</source>
         <translation>保存(&amp;S)</translation>
     </message>
@@ -1495,6 +1499,89 @@ then drag from an output port to an input port to connect them.</source>
     <message>
         <source>Open the preset “%1”</source>
         <translation>打开预设“%1”</translation>
+    </message>
+</context>
+<context>
+    <name>PretrainedDialog</name>
+    <message>
+        <source>New from Pretrained Model</source>
+        <translation>从预训练模型新建</translation>
+    </message>
+    <message>
+        <source>Published ImageNet weights</source>
+        <translation>已发布的 ImageNet 权重</translation>
+    </message>
+    <message>
+        <source>Weights file…</source>
+        <translation>权重文件…</translation>
+    </message>
+    <message>
+        <source>None (train from scratch)</source>
+        <translation>无（从头训练）</translation>
+    </message>
+    <message>
+        <source>.safetensors or a saved state dict of that model</source>
+        <translation>该模型的 .safetensors 或保存的 state dict</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>keep the 1,000 ImageNet classes</source>
+        <translation>保留 1,000 个 ImageNet 类别</translation>
+    </message>
+    <message>
+        <source>Weights</source>
+        <translation>权重</translation>
+    </message>
+    <message>
+        <source>Weights file</source>
+        <translation>权重文件</translation>
+    </message>
+    <message>
+        <source>Classes</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Project file</source>
+        <translation>项目文件</translation>
+    </message>
+    <message>
+        <source>Import</source>
+        <translation>导入</translation>
+    </message>
+    <message>
+        <source>The weights are not in the cache: importing downloads %1 MB. Offline? Choose a weights file instead.</source>
+        <translation>权重不在缓存中：导入将下载 %1 MB。离线？请改选权重文件。</translation>
+    </message>
+    <message>
+        <source>Weights File</source>
+        <translation>权重文件</translation>
+    </message>
+    <message>
+        <source>Weights (*.safetensors *.pth *.pt);;All files (*)</source>
+        <translation>权重 (*.safetensors *.pth *.pt);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Project File</source>
+        <translation>项目文件</translation>
+    </message>
+    <message>
+        <source>Projects (*.json)</source>
+        <translation>项目 (*.json)</translation>
+    </message>
+    <message>
+        <source>Choose a weights file, or another weights option.</source>
+        <translation>请选择权重文件，或其他权重选项。</translation>
+    </message>
+    <message>
+        <source>Importing %1 and checking it against torchvision…</source>
+        <translation>正在导入 %1 并与 torchvision 核对…</translation>
+    </message>
+    <message>
+        <source>Wait for the import to finish.</source>
+        <translation>请等待导入完成。</translation>
     </message>
 </context>
 <context>
