@@ -21,7 +21,6 @@ Rounds alternate the servers; each figure is the median over rounds, after a war
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
