@@ -152,3 +152,19 @@ def test_a_language_model_continues_a_prompt(text_run, served) -> None:
     assert first == second and first.startswith("the ") and len(first) == 24  # the seed decides
     assert [m.status_code for m in mistakes] == [422] * 5
     assert [m.json()["field"] for m in mistakes] == ["prompt", "max_tokens", "temperature", "prompt", "seed"]
+
+
+@pytest.mark.parametrize("size", [(8, 8), (12, 12), (30, 17), (9, 9), (64, 48)])
+def test_resizing_differs_from_torchvision_by_at_most_one_grey_level(image_run, served, size) -> None:
+    from workbench.serve.inputs import image_sample
+
+    card = read_card(served(image_run))
+    pixels = (np.random.default_rng(sum(size)).random((*size, 3)) * 255).astype(np.uint8)
+    encoded = png_b64(pixels)
+    ours = image_sample(card, encoded, "instances[0]")
+    theirs = torch_preprocess(image_run, base64.b64decode(encoded))
+    std = np.asarray(card.preprocessing["std"])[:, None, None]
+    grey_levels = np.abs(ours - theirs) * std * 255  # back in the units of the PNG's pixels
+    assert grey_levels.max() <= 1.0 + 1e-3
+    if size == (8, 8):
+        assert grey_levels.max() < 1e-3  # no resize: the same numbers
