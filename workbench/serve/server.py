@@ -11,6 +11,7 @@ import dataclasses
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -40,6 +41,10 @@ def serve(folder: str | Path, host: str = "127.0.0.1", port: int = 8000, workers
     from .card import read_card
 
     name = read_card(folder).project_name or "the model"
+    if port == 0:  # "any free port": choose it here, so that the URL printed is the real one
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.bind((host, 0))
+            port = probe.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     print(f"Serving {name} at http://{shown}:{port}/ (API docs at /docs); Ctrl+C stops",
           file=sys.stderr, flush=True)
