@@ -151,3 +151,29 @@ def test_the_standalone_server_names_a_damaged_card(tmp_path) -> None:
     done = subprocess.run([sys.executable, "-m", "serve_app.server", "model"], cwd=out, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 1 and "field 'loss' must be a text" in done.stderr
+
+
+def test_workbench_serve_prints_its_url_answers_and_stops_on_ctrl_c(digits_run, served, tmp_path) -> None:
+    served(digits_run)  # the run's ONNX export exists: the command reuses it
+    process = subprocess.Popen([sys.executable, "-m", "workbench", "serve", str(digits_run), "--port", "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        line = process.stderr.readline()
+        assert line.startswith("Serving digits-mlp at http://127.0.0.1:"), line + process.stderr.read()
+        base = line.split(" at ", 1)[1].split("/ ", 1)[0]
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = httpx.get(f"{base}/health", timeout=5)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline
+                time.sleep(0.1)
+        assert health.json() == {"status": "ok", "variant": "original"}
+        assert httpx.get(f"{base}/metadata", timeout=5).json()["project"] == "digits-mlp"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
