@@ -118,8 +118,8 @@ def memory_growth(small: int, large: int, tmp: Path) -> dict[str, float]:
 
 def measure(quick: bool = False, smoke: bool = False) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
-        results = loading_ratio(600 if smoke else 10_000, 1 if smoke else 3 if quick else 5, Path(tmp))
-        results.update(memory_growth(100 if smoke else 5_000, 1_000 if smoke else 50_000, Path(tmp)))
+        results = loading_ratio(300 if smoke else 10_000, 1 if smoke else 3 if quick else 5, Path(tmp))
+        results.update(memory_growth(50 if smoke else 5_000, 200 if smoke else 50_000, Path(tmp)))
     return results
 
 
