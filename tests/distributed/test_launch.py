@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +38,18 @@ def _records(run_dir: Path) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def two_ranks(torchrun, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
     """digits-mlp, 2 epochs, as the user's own `torchrun --nproc-per-node 2 -m workbench train`."""
-    run_dir = tmp_path_factory.mktemp("ddp") / "run"
-    done = torchrun("train", "digits-mlp", "--epochs", "2", "--batch-size", "16", "--lr", "0.003",
-                    "--out", str(run_dir), "--quiet")
+    for attempt in range(2):
+        run_dir = tmp_path_factory.mktemp("ddp") / "run"
+        done = torchrun("train", "digits-mlp", "--epochs", "2", "--batch-size", "16", "--lr", "0.003",
+                        "--out", str(run_dir), "--quiet")
+        # gloo itself occasionally aborts a rank on this shared machine ("terminate called without
+        # an active exception", SIGABRT; seen once in six runs, upstream: pytorch/gloo#514 and kin).
+        # That is not what these tests are about, so such a run is launched once more; any other
+        # failure, or a second abort, fails them.
+        upstream_abort = "terminate called without an active exception" in done.stderr and "SIGABRT" in done.stderr
+        if done.returncode == 0 or not upstream_abort or attempt == 1:
+            break
+        warnings.warn(f"gloo aborted a rank; launching the run again: {done.stderr[-400:]}", stacklevel=1)
     assert done.returncode == 0, done.stderr[-4000:]
     return run_dir, done
 
