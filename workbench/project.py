@@ -22,6 +22,7 @@ from workbench.data.bundle import DatasetSpec
 from workbench.errors import GraphError, ProjectFileError
 from workbench.files import write_text_atomic
 from workbench.graph.document import Graph
+from workbench.graph.search_values import check_search
 from workbench.layers.params import show_value
 from workbench.layers.registry import layer_spec
 from workbench.training.settings import TrainSettings
@@ -295,9 +296,16 @@ def _add_node(graph: Graph, item: Any, path: str, problems: list[str]) -> None:
     if isinstance(lr_scale, bool) or not isinstance(lr_scale, (int, float)) or not (math.isfinite(lr_scale) and lr_scale > 0):
         problems.append(f"{path}.lr_scale: expected a number > 0, got {_show(lr_scale)}")
         return
+    # Files from before searchable params have no `search`: nothing is searched.
+    search = item.get("search", {})
+    try:
+        search = check_search(spec, search)
+    except GraphError as exc:
+        problems.append(f"{path}.search: {exc}" if not str(exc).startswith("search:") else f"{path}.{exc}")
+        return
     try:
         graph.add_node(type_id, name=name, params=clean, position=(position[0], position[1]), node_id=node_id,
-                       trainable=trainable, lr_scale=lr_scale)
+                       trainable=trainable, lr_scale=lr_scale, search=search)
     except GraphError as exc:
         problems.append(f"{path}: {exc}")
 

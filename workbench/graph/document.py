@@ -16,6 +16,7 @@ from enum import Enum
 from typing import Any
 
 from workbench.errors import GraphError
+from workbench.graph.search_values import check_search, check_search_entry
 from workbench.layers import layer_spec
 from workbench.layers.params import show_value
 from workbench.layers.registry import LayerSpec
@@ -36,6 +37,8 @@ class Node:
     # factor on the run's learning rate for them (fine-tuning trains a new head faster).
     trainable: bool = True
     lr_scale: float = 1.0
+    # Parameters a hyperparameter search may vary, with the values it may try (search_values).
+    search: dict[str, Any] = field(default_factory=dict)
 
     @property
     def spec(self) -> LayerSpec:
@@ -69,6 +72,7 @@ class EventKind(Enum):
     NODE_RENAMED = "node_renamed"  # detail: old, new
     NODE_MOVED = "node_moved"
     TRAINING_CHANGED = "training_changed"  # detail: old, new — each (trainable, lr_scale)
+    SEARCH_CHANGED = "search_changed"  # detail: key, old, new — a param's search values (None: not searched)
     RESET = "reset"  # anything may have changed: rebuild from the document
 
 
@@ -179,8 +183,10 @@ class Graph:
         node_id: str | None = None,
         trainable: bool = True,
         lr_scale: float = 1.0,
+        search: Mapping[str, Any] | None = None,
     ) -> Node:
-        """Add a layer; params not given take their defaults, given ones are validated."""
+        """Add a layer; params not given take their defaults, given ones are validated (and so are
+        the search values of `search`)."""
         spec = layer_spec(type_id)
         node_id = node_id or self.new_id()
         if node_id in self._nodes:
@@ -191,7 +197,7 @@ class Graph:
         for key, value in (params or {}).items():
             values[key] = _validated(spec, key, value)
         node = Node(node_id, spec.type_id, name, values, _position(position),
-                    _trainable(trainable), _lr_scale(lr_scale))
+                    _trainable(trainable), _lr_scale(lr_scale), check_search(spec, dict(search or {})))
         self._insert(node)
         self._emit(GraphEvent(EventKind.NODE_ADDED, node_id))
         return node
@@ -303,6 +309,21 @@ class Graph:
             return old
         node.trainable, node.lr_scale = new
         self._emit(GraphEvent(EventKind.TRAINING_CHANGED, node_id, detail={"old": old, "new": new}))
+        return old
+
+    def set_search(self, node_id: str, key: str, entry: Any) -> Any:
+        """Mark param `key` as searchable with these values (search_values), or not (None);
+        returns the previous entry (None when it was not searched) so an undo can put it back."""
+        node = self.node(node_id)
+        new = None if entry is None else check_search_entry(node.spec, key, entry)
+        old = node.search.get(key)
+        if new == old:
+            return old
+        if new is None:
+            del node.search[key]
+        else:
+            node.search[key] = new
+        self._emit(GraphEvent(EventKind.SEARCH_CHANGED, node_id, detail={"key": key, "old": old, "new": new}))
         return old
 
     def move(self, node_id: str, position: tuple[float, float]) -> None:
@@ -470,6 +491,8 @@ def _node_record(n: Node) -> dict[str, Any]:
         record["trainable"] = False
     if n.lr_scale != 1.0:
         record["lr_scale"] = n.lr_scale
+    if n.search:  # written only when used: a file without searches reads as before
+        record["search"] = copy.deepcopy(n.search)
     return record
 
 
