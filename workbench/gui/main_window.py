@@ -92,22 +92,21 @@ class MainWindow(FileActions, EditActions, QMainWindow):
         self.problems = ProblemsPanel()
         self.summary = SummaryPanel()
         self.code_view = CodeView()
+        B, R = Qt.DockWidgetArea.BottomDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         self.palette_dock = self._dock("palette", lambda: self.tr("Layers"), self.palette_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.inspector_dock = self._dock("inspector", lambda: self.tr("Inspector"), self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.problems_dock = self._dock("problems", lambda: self.tr("Problems"), self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.summary_dock = self._dock("summary", lambda: self.tr("Model summary"), self.summary, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.code_dock = self._dock("code", lambda: self.tr("Code"), self.code_view, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.inspector_dock = self._dock("inspector", lambda: self.tr("Inspector"), self.inspector, R)
+        self.problems_dock = self._dock("problems", lambda: self.tr("Problems"), self.problems, B)
+        # Docks that join a tab group are tabified without being added first: see _tabify.
+        self.summary_dock = self._dock("summary", lambda: self.tr("Model summary"), self.summary, None)
+        self.code_dock = self._dock("code", lambda: self.tr("Code"), self.code_view, None)
         # Training: run settings and controls beside the inspector; curves and results below.
         self.training = TrainingPanel(self)
-        self.training_dock = self._dock("training", lambda: self.tr("Training"), self.training.controls, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.curves_dock = self._dock("curves", lambda: self.tr("Curves"), self.training.curves_area, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.results_dock = self._dock("results", lambda: self.tr("Results"), self.training.results_area, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.tabifyDockWidget(self.inspector_dock, self.training_dock)
+        self.training_dock = self._dock("training", lambda: self.tr("Training"), self.training.controls, None)
+        self.curves_dock = self._dock("curves", lambda: self.tr("Curves"), self.training.curves_area, None)
+        self.results_dock = self._dock("results", lambda: self.tr("Results"), self.training.results_area, None)
+        self._tabify(self.inspector_dock, [self.training_dock])
         self.inspector_dock.raise_()
-        self.tabifyDockWidget(self.problems_dock, self.summary_dock)
-        self.tabifyDockWidget(self.summary_dock, self.code_dock)
-        self.tabifyDockWidget(self.code_dock, self.curves_dock)
-        self.tabifyDockWidget(self.curves_dock, self.results_dock)
+        self._tabify(self.problems_dock, [self.summary_dock, self.code_dock, self.curves_dock, self.results_dock])
         self.problems_dock.raise_()
         self.resizeDocks([self.palette_dock, self.inspector_dock], [210, 290], Qt.Orientation.Horizontal)
         self.resizeDocks([self.problems_dock], [190], Qt.Orientation.Vertical)
@@ -146,7 +145,7 @@ class MainWindow(FileActions, EditActions, QMainWindow):
 
     # ----- construction --------------------------------------------------------------------
 
-    def _dock(self, name: str, title: Callable[[], str], widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(self, name: str, title: Callable[[], str], widget: QWidget, area: Qt.DockWidgetArea | None) -> QDockWidget:
         dock = QDockWidget(title(), self)
         dock.setObjectName(f"dock_{name}")
         dock.setWidget(widget)
@@ -155,9 +154,24 @@ class MainWindow(FileActions, EditActions, QMainWindow):
             | QDockWidget.DockWidgetFeature.DockWidgetClosable
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
         )
-        self.addDockWidget(area, dock)
+        if area is not None:
+            self.addDockWidget(area, dock)
         self._texts.append((dock, title))
         return dock
+
+    def _tabify(self, first: QDockWidget, others: list[QDockWidget]) -> None:
+        """Put `others` (docks not added to an area) into tabs behind `first`.
+
+        Qt 6.11 leaves an orphan tab bar, drawn at its first place for good (the stray
+        'Problems | Model summary' bar over the Layers palette), when a second tab group is made
+        while the layout is invalid: the new group asks for a tab bar, Qt activates the layout
+        first, and the layout pass creates another bar for the same group. Re-adding an already
+        placed dock invalidates the layout inside tabifyDockWidget, so the tabbed docks are never
+        added on their own, and the layout is activated before each group is made.
+        """
+        self.layout().activate()
+        for dock in others:
+            self.tabifyDockWidget(first, dock)
 
     def _action(self, text: Callable[[], str], slot: Callable[..., Any] | None = None,
                 shortcut: QKeySequence.StandardKey | str | list[QKeySequence] | None = None,
