@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,13 +27,16 @@ class PresetInfo:
 
 
 def task_of(graph: Graph) -> str:
-    """classification, regression or language model, read from the Input and Output nodes."""
+    """classification, regression, language model or sequence to sequence, read from the Input and Output nodes."""
     output = next((n for n in graph.nodes if n.type == "Output"), None)
-    source = next((n for n in graph.nodes if n.type == "Input"), None)
+    sources = [n for n in graph.nodes if n.type == "Input"]
+    source = sources[0] if sources else None
     if output is None:
         return "unknown"
     if output.params["loss"] == "mse":
         return "regression"
+    if len(sources) > 1 and all(n.params["kind"] == "tokens" for n in sources):
+        return "sequence to sequence"
     if source is not None and source.params["kind"] == "tokens":
         return "language model"
     return "classification"
@@ -41,20 +46,66 @@ def preset_paths() -> list[Path]:
     return sorted(presets_dir().glob("*.json"))
 
 
+def network_fingerprint(graph: Graph) -> str:
+    """A hash of what sets a network's parameters: node ids, types and params, and the edges.
+
+    Names, positions and training flags are left out, so moving a card or renaming a layer keeps
+    the fingerprint (and `parameter_count`'s recorded value) of a bundled preset.
+    """
+    record = {
+        "nodes": sorted([n.id, n.type, n.params] for n in graph.nodes),
+        "edges": sorted([e.src, e.dst, e.dst_port] for e in graph.edges),
+    }
+    text = json.dumps(record, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 def parameter_count(graph: Graph) -> int:
     """The number of parameters of `graph`'s network (GraphError if the graph is invalid).
 
-    The network is built and never run, so that unlike `summarize` only torch itself is imported:
-    `summarize` builds on the meta device and runs a forward pass, and both a first meta-device
-    convolution and a meta-device `randn(...) * 0.02` (a positional embedding's init) import
-    torch._dynamo, ~1.5 s. Built on the CPU instead: for the bundled presets (at most ~0.5M
+    A bundled preset's count is read from `workbench.preset_counts` (by the network's
+    fingerprint), so that `workbench presets` and the start page need no torch (~2 s to import).
+    Any other network is built and never run, so that unlike `summarize` only torch itself is
+    imported: `summarize` builds on the meta device and runs a forward pass, and both a first
+    meta-device convolution and a meta-device `randn(...) * 0.02` (a positional embedding's init)
+    import torch._dynamo, ~1.5 s. Built on the CPU instead: for the bundled presets (at most ~0.5M
     parameters) allocating and initialising the weights takes a few milliseconds.
     """
+    from workbench.preset_counts import COUNTS
+
+    known = COUNTS.get(network_fingerprint(graph))
+    if known is not None:
+        return known
+    return built_parameter_count(graph)
+
+
+def built_parameter_count(graph: Graph) -> int:
+    """The number of parameters of `graph`'s network, counted on the built torch module."""
     from workbench.graph.analysis import check
     from workbench.graph.builder import GraphModule
 
     model = GraphModule(graph, check(graph))
     return sum(p.numel() for p in model.parameters())
+
+
+def write_preset_counts(path: str | os.PathLike[str] | None = None) -> Path:
+    """Rewrite `workbench/preset_counts.py` from the bundled presets (counted with torch)."""
+    import workbench.preset_counts as module
+
+    target = Path(path) if path is not None else Path(module.__file__)
+    lines = []
+    for preset in preset_paths():
+        graph = load_project(preset).graph
+        lines.append(f'    "{network_fingerprint(graph)}": {built_parameter_count(graph)},  # {preset.stem}\n')
+    text = target.read_text(encoding="utf-8")
+    head, rest = text.split(_COUNTS_START, 1)
+    _, tail = rest.split(_COUNTS_END, 1)
+    target.write_text(head + _COUNTS_START + "\n" + "".join(lines) + _COUNTS_END + tail, encoding="utf-8")
+    return target
+
+
+_COUNTS_START = "COUNTS: dict[str, int] = {"
+_COUNTS_END = "}  # end of COUNTS"
 
 
 def list_presets(parameters: bool = True) -> list[PresetInfo]:
