@@ -64,6 +64,9 @@ EXAMPLES: dict[str, tuple[list[TensorSpec], dict]] = {
     "Identity": ([IMG], {}),
     "LayerNorm2d": ([IMG], {"eps": 1e-5}),
     "ConvNeXtBlock": ([TensorSpec((4, 8, 8))], {"layer_scale": 0.5, "stochastic_depth": 0.2}),
+    "CrossAttention": ([SEQ, TensorSpec((9, 16))], {"heads": 4, "dropout": 0.1}),
+    "TransformerDecoderBlock": ([SEQ, TensorSpec((9, 16)), TensorSpec((9,), "int64")],
+                                {"heads": 2, "mlp_ratio": 2.0, "mask_padding": True, "pad_id": 1}),
 }
 
 TYPES = [s.type_id for s in all_layer_specs()]
@@ -197,10 +200,13 @@ def test_the_width_multiple_is_what_the_shape_rule_needs(type_id: str) -> None:
     assert spec.width_multiple is not None
     multiple = spec.width_multiple(params)
     assert multiple > 1
-    ok, odd = TensorSpec(inputs[0].shape[:-1] + (multiple * 3,)), TensorSpec(inputs[0].shape[:-1] + (multiple * 3 + 1,))
-    spec.shape_rule(params, [ok])
+    # every float input gets the width: the layers with two sequences need them equal
+    def widened(width: int) -> list[TensorSpec]:
+        return [TensorSpec(x.shape[:-1] + (width,)) if x.dtype == "float32" else x for x in inputs]
+
+    spec.shape_rule(params, widened(multiple * 3))
     with pytest.raises(ShapeError):
-        spec.shape_rule(params, [odd])
+        spec.shape_rule(params, widened(multiple * 3 + 1))
 
 
 @pytest.mark.parametrize("type_id", [t for t in TYPES if layer_spec(t).follows_data])

@@ -1,4 +1,5 @@
-"""Attention: self-attention, the pre-norm Transformer block, and sequence pooling."""
+"""Attention: self- and cross-attention, the pre-norm Transformer encoder and decoder blocks,
+and sequence pooling."""
 
 from __future__ import annotations
 
@@ -68,6 +69,84 @@ register(LayerSpec(
     }),
     summary=_summary,
     name_prefix="block",
+    channels=IN_STREAM,
+    width_multiple=_heads,
+))
+
+
+def _attend_shape(first: str):
+    """The shape rule of a layer whose `first` port reads `memory` (and, when it masks padding,
+    the memory's token ids): the output is the first input's shape."""
+
+    def rule(params: Params, inputs: list[TensorSpec]) -> TensorSpec:
+        x, memory = inputs[0], inputs[1]
+        for port, t in ((first, x), ("memory", memory)):
+            if t.dtype != "float32":
+                raise ShapeError(f"gets integer token ids at '{port}' — insert an Embedding before it")
+            if t.rank != 2:
+                raise ShapeError(f"needs a sequence (length×features) at '{port}' but gets {t.dims()}")
+        _sequence_shape(params, [x])
+        if memory.shape[1] != x.shape[1]:
+            raise ShapeError(
+                f"has memory width {memory.shape[1]} ≠ {first} width {x.shape[1]} — give both sequences the "
+                "same embedding width (change one embedding_dim, or add a Linear on one of them)"
+            )
+        if params.get("mask_padding"):
+            ids = inputs[2]
+            if ids.dtype != "int64":
+                raise ShapeError("needs the memory's integer token ids at 'memory_ids' but gets float features "
+                                 "— connect the Input that feeds the encoder")
+            if ids.shape != memory.shape[:1]:
+                raise ShapeError(f"gets {ids.dims()} token ids at 'memory_ids' but the memory is {memory.shape[0]} "
+                                 "long — connect the Input that feeds the encoder")
+        return x
+
+    return rule
+
+
+_MASKING = (
+    bool_param("mask_padding", False, "Skip memory positions that are padding: adds a 'memory_ids' port for the source token ids."),
+    int_param("pad_id", 0, "The token id that marks padding in 'memory_ids'.", 0, 1_000_000),
+)
+
+
+def _attend_summary(p: Params) -> str:
+    return f"{p['heads']} heads" + (", masks padding" if p["mask_padding"] else "")
+
+
+register(LayerSpec(
+    type_id="CrossAttention",
+    category="Attention",
+    doc="Each token of the queries sequence looks at every token of another sequence (memory) and mixes them.",
+    params=(_COMMON[0], _COMMON[2], *_MASKING),
+    shape_rule=_attend_shape("queries"),
+    construct=lambda p, i: (modules.CrossAttention, {
+        "dim": i[0].shape[1], "heads": p["heads"], "dropout": p["dropout"], "pad_id": p["pad_id"],
+    }),
+    inputs=("queries", "memory"),
+    optional_inputs=(("memory_ids", "mask_padding"),),
+    accepts_ids=True,  # at 'memory_ids' only: the shape rule refuses ids elsewhere
+    summary=_attend_summary,
+    name_prefix="xattn",
+    channels=IN_STREAM,
+    width_multiple=_heads,
+))
+
+register(LayerSpec(
+    type_id="TransformerDecoderBlock",
+    category="Attention",
+    doc="Pre-norm Transformer decoder block: causal self-attention, cross-attention to the encoder's output, and an MLP.",
+    params=(_COMMON[0], _COMMON[2], float_param("mlp_ratio", 4.0, "Hidden width of the MLP relative to the embedding width.", 0.25, 16.0),
+            *_MASKING),
+    shape_rule=_attend_shape("target"),
+    construct=lambda p, i: (modules.TransformerDecoderBlock, {
+        "dim": i[0].shape[1], "heads": p["heads"], "mlp_ratio": p["mlp_ratio"], "dropout": p["dropout"], "pad_id": p["pad_id"],
+    }),
+    inputs=("target", "memory"),
+    optional_inputs=(("memory_ids", "mask_padding"),),
+    accepts_ids=True,  # at 'memory_ids' only: the shape rule refuses ids elsewhere
+    summary=_attend_summary,
+    name_prefix="decoder",
     channels=IN_STREAM,
     width_multiple=_heads,
 ))

@@ -160,6 +160,61 @@ class TransformerBlock(nn.Module):
         return x + self.mlp(self.norm2(x))
 
 
+class CrossAttention(nn.Module):
+    """Multi-head attention from one sequence to another: queries from the first input, keys and
+    values from the second (a decoder reading its encoder's output). With `memory_ids`, memory
+    positions holding the padding id `pad_id` are not attended to."""
+
+    def __init__(self, dim: int, heads: int, dropout: float, pad_id: int = 0) -> None:
+        super().__init__()
+        self.heads = heads
+        self.dropout = dropout
+        self.pad_id = pad_id
+        self.q = nn.Linear(dim, dim)
+        self.kv = nn.Linear(dim, 2 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor, memory: torch.Tensor, memory_ids: torch.Tensor | None = None) -> torch.Tensor:
+        B, T, C = x.shape
+        S = memory.shape[1]
+        q = self.q(x).view(B, T, self.heads, C // self.heads).transpose(1, 2)  # (B, h, T, C/h)
+        k, v = self.kv(memory).split(C, dim=2)  # each (B, S, C)
+        k = k.view(B, S, self.heads, C // self.heads).transpose(1, 2)  # (B, h, S, C/h)
+        v = v.view(B, S, self.heads, C // self.heads).transpose(1, 2)
+        mask = None
+        if memory_ids is not None:
+            keep = memory_ids != self.pad_id  # (B, S), True where a real token is
+            # a memory of padding only would leave nothing to attend to (NaN): attend to all of it
+            keep = keep | ~keep.any(dim=1, keepdim=True)
+            mask = keep[:, None, None, :]  # (B, 1, 1, S)
+        p = self.dropout if self.training else 0.0
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)  # (B, h, T, C/h)
+        y = y.transpose(1, 2).reshape(B, T, C)
+        return self.proj(y)
+
+
+class TransformerDecoderBlock(nn.Module):
+    """Pre-norm Transformer decoder block: causal self-attention, then cross-attention to the
+    encoder's output (memory), then an MLP, each added to the stream (a residual)."""
+
+    def __init__(self, dim: int, heads: int, mlp_ratio: float, dropout: float, pad_id: int = 0) -> None:
+        super().__init__()
+        hidden = int(dim * mlp_ratio)
+        self.norm1 = nn.LayerNorm(dim)
+        self.self_attn = SelfAttention(dim, heads, True, dropout)
+        self.norm2 = nn.LayerNorm(dim)
+        self.cross_attn = CrossAttention(dim, heads, dropout, pad_id)
+        self.norm3 = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim), nn.Dropout(dropout))
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, memory: torch.Tensor, memory_ids: torch.Tensor | None = None) -> torch.Tensor:
+        # x: (B, T, C) the target so far; memory: (B, S, C) the encoder's output
+        x = x + self.drop(self.self_attn(self.norm1(x)))
+        x = x + self.drop(self.cross_attn(self.norm2(x), memory, memory_ids))
+        return x + self.mlp(self.norm3(x))
+
+
 class SequencePool(nn.Module):
     """Turns a sequence into one vector: the mean, the first (CLS) or the last token."""
 

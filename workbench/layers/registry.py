@@ -108,6 +108,9 @@ class LayerSpec:
     inputs: tuple[str, ...] = ("in",)
     # Types whose number of inputs is a param ("inputs") get ports in1..inN instead.
     variadic: bool = False
+    # Extra input ports that a bool param switches on: (port, param), appended after `inputs`
+    # (e.g. the source token ids that mask padding in cross-attention).
+    optional_inputs: tuple[tuple[str, str], ...] = ()
     summary: Callable[[Params], str] = field(default=lambda p: "")
     legacy_ids: tuple[str, ...] = ()
     # Layers whose input is integer token ids rather than float features.
@@ -148,7 +151,13 @@ class LayerSpec:
         """Names of the input ports for these params, in order."""
         if self.variadic:
             return tuple(f"in{i + 1}" for i in range(int(params.get("inputs", 2))))
-        return self.inputs
+        return self.inputs + tuple(port for port, switch in self.optional_inputs if params.get(switch))
+
+    @property
+    def named_ports(self) -> bool:
+        """True when the input ports mean different things ("queries", "memory"), so the card
+        names them; a single input or a merge's interchangeable in1..inN need no names."""
+        return not self.variadic and len(self.inputs) + len(self.optional_inputs) > 1
 
     @property
     def is_source(self) -> bool:
@@ -181,6 +190,9 @@ def _check_facts(spec: LayerSpec) -> None:
         raise ValueError(f"{spec.type_id}: width {spec.width} names no param of the type or no axis of {AXES}")
     if spec.channels.flow not in CHANNEL_FLOWS or spec.channels.axis not in AXES:
         raise ValueError(f"{spec.type_id}: unknown channel flow or axis in {spec.channels}")
+    for port, switch in spec.optional_inputs:
+        if switch not in names or spec.param(switch).kind != "bool" or port in spec.inputs:
+            raise ValueError(f"{spec.type_id}: optional input {port!r} needs a bool param {switch!r} and a new port name")
     for param, fact in spec.follows_data:
         if param not in names or fact not in DATA_FACTS:
             raise ValueError(f"{spec.type_id}: follows_data ({param!r}, {fact!r}) needs a param of the type and one of {DATA_FACTS}")
