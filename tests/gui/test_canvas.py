@@ -177,3 +177,25 @@ def test_two_hundred_nodes_build_once_and_an_edit_touches_only_its_own_items(win
     assert len(window.scene.nodes) == 201
     assert all(window.scene.nodes[nid] is item for nid, item in items.items())
     assert all(window.scene.edges[e] is item for e, item in edges.items())
+
+
+def test_ports_that_mean_different_things_are_named_on_the_card(window) -> None:  # noqa: ANN001
+    from workbench.gui.commands import SetParamCommand
+
+    window.open_project(blank_project())
+    graph = window.session.graph
+    xattn = window.add_layer_at("CrossAttention", QPointF(280, 40))
+    add = window.add_layer_at("Add", QPointF(280, 240))
+    window.session.flush()
+    card = window.scene.nodes[xattn]
+    assert {p: item.label for p, item in card.inputs.items()} == {"queries": "queries", "memory": "memory"}
+    assert card.inputs["queries"].scenePos().y() < card.inputs["memory"].scenePos().y()
+    memory = card.inputs["memory"]
+    # the name lies left of the card, and pressing on it does not start a connection
+    assert memory.mapRectToScene(memory.label_rect()).right() < card.scenePos().x()
+    assert memory.contains(QPointF(0, 0)) and not memory.contains(memory.label_rect().center())
+    assert [item.label for item in window.scene.nodes[add].inputs.values()] == ["", ""]
+
+    window.session.push(SetParamCommand(graph, xattn, "mask_padding", True))
+    window.session.flush()
+    assert [item.label for item in window.scene.nodes[xattn].inputs.values()] == ["queries", "memory", "memory_ids"]

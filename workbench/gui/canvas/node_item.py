@@ -50,14 +50,30 @@ def _fonts() -> tuple[QFont, QFont, QFont]:
     return _FONTS
 
 
+_LABEL_FONT: QFont | None = None
+LABEL_HEIGHT = 11.0
+
+
+def _label_font() -> QFont:
+    """The small font of port names (made once, after the QApplication exists)."""
+    global _LABEL_FONT
+    if _LABEL_FONT is None:
+        _LABEL_FONT = QFont()
+        _LABEL_FONT.setPointSizeF(7.0)
+    return _LABEL_FONT
+
+
 class PortItem(QGraphicsItem):
     """An input or output port: where edges attach and where connection drags start."""
 
-    def __init__(self, node: NodeItem, name: str, is_output: bool) -> None:
+    def __init__(self, node: NodeItem, name: str, is_output: bool, label: str = "") -> None:
         super().__init__(node)
         self.node = node
         self.name = name
         self.is_output = is_output
+        # Drawn left of the card above the incoming edge, for ports that mean different things
+        # ("queries", "memory"); a port of a one-input layer or a merge needs no name.
+        self.label = label
         self.highlight: str = ""  # "" | "ok" | "bad"
         self._hover = False
         self.setAcceptHoverEvents(True)
@@ -65,12 +81,29 @@ class PortItem(QGraphicsItem):
         self.setZValue(2)
         self.setToolTip(QCoreApplication.translate("Canvas", "output") if is_output else name)
 
-    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
+    def _hit_rect(self) -> QRectF:
         r = PORT_RADIUS + 4  # generous hit area
         return QRectF(-r, -r, 2 * r, 2 * r)
 
+    def label_rect(self) -> QRectF:
+        """Where the port's name is drawn: left of the port, just above the edge that enters it."""
+        width = QFontMetricsF(_label_font()).horizontalAdvance(self.label) + 2
+        return QRectF(-PORT_RADIUS - 4 - width, -LABEL_HEIGHT - 1, width, LABEL_HEIGHT)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
+        return self._hit_rect().united(self.label_rect()) if self.label else self._hit_rect()
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()  # only the port itself starts a connection, not its name
+        path.addEllipse(self._hit_rect())
+        return path
+
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         c = theme.colors()
+        if self.label:
+            painter.setFont(_label_font())
+            painter.setPen(c.text_dim)
+            painter.drawText(self.label_rect(), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom, self.label)
         color = {"ok": c.accent, "bad": c.error}.get(self.highlight, c.port_hover if self._hover else c.port)
         r = PORT_RADIUS + (1.5 if self._hover or self.highlight else 0)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -140,20 +173,20 @@ class NodeItem(QGraphicsObject):
         ports = node.input_ports()
         has_output = node.type != "Output"
         if tuple(self.inputs) != ports or (self.output is not None) != has_output:
-            self._rebuild_ports(ports, has_output)
+            self._rebuild_ports(ports, has_output, spec.named_ports)
         self.prepareGeometryChange()
         self._height = max(MIN_HEIGHT, HEADER + PAD + len(ports) * PORT_SPACING)
         self._place_ports()
         self._update_tooltip()
         self.update()
 
-    def _rebuild_ports(self, ports: tuple[str, ...], has_output: bool) -> None:
+    def _rebuild_ports(self, ports: tuple[str, ...], has_output: bool, named: bool) -> None:
         scene = self.scene()
         for port in list(self.inputs.values()) + ([self.output] if self.output else []):
             if scene is not None:
                 scene.removeItem(port)
             port.setParentItem(None)
-        self.inputs = {p: PortItem(self, p, False) for p in ports}
+        self.inputs = {p: PortItem(self, p, False, p if named else "") for p in ports}
         self.output = PortItem(self, "out", True) if has_output else None
 
     def _place_ports(self) -> None:
