@@ -309,11 +309,15 @@ class RenameCommand(GraphCommand):
 
 
 class InsertOnEdgeCommand(GraphCommand):
-    """A new layer dropped onto an edge: src → new → dst, in one undo step."""
+    """A new layer dropped onto an edge: src → new → dst, in one undo step, with the cards in
+    `moves` (node id → new top-left) shifted to make room for it in the same step."""
 
-    def __init__(self, graph: Graph, record: NodeRecord, edge: Edge, parent: QUndoCommand | None = None) -> None:
+    def __init__(self, graph: Graph, record: NodeRecord, edge: Edge,
+                 moves: Mapping[str, tuple[float, float]] | None = None, parent: QUndoCommand | None = None) -> None:
         super().__init__(graph, QCoreApplication.translate("Commands", "Insert %1").replace("%1", record.name), parent)
         self.record, self.edge = record, edge
+        self.moves = dict(moves or {})
+        self._old_positions: dict[str, tuple[float, float]] = {}
         self._edge_order: list[Edge] = []
 
     def check(self) -> str | None:
@@ -325,12 +329,19 @@ class InsertOnEdgeCommand(GraphCommand):
         graph.add_node(r.type, name=r.name, params=copy.deepcopy(r.params), position=r.position, node_id=r.id)
         graph.connect(self.edge.src, r.id)
         graph.connect(r.id, self.edge.dst, self.edge.dst_port)
+        for nid, pos in self.moves.items():
+            if graph.has_node(nid) and graph.node(nid).position != pos:
+                graph.move(nid, pos)
 
     def redo(self) -> None:
         self._edge_order = self.graph.edges
+        self._old_positions = {nid: self.graph.node(nid).position for nid in self.moves if self.graph.has_node(nid)}
         self._apply(self.graph)
 
     def undo(self) -> None:
+        for nid, pos in self._old_positions.items():
+            if self.graph.has_node(nid) and self.graph.node(nid).position != pos:
+                self.graph.move(nid, pos)
         self.graph.remove_node(self.record.id)
         self.graph.connect(self.edge.src, self.edge.dst, self.edge.dst_port)
         restore_order(self.graph, [n.id for n in self.graph.nodes], self._edge_order)

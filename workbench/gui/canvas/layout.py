@@ -5,9 +5,12 @@ gets placeholder slots in the columns it crosses and keeps its source's lane, so
 shortcut runs straight along the trunk while the branch it bypasses steps into the next free lane
 (above first) and merges back. Each node wants the lane of the feeder closest to the trunk.
 Pure Python, no Qt: it returns positions, and the caller turns them into one undoable move.
+`make_room` does the same for a card dropped onto an edge: where it goes, and who moves aside.
 """
 
 from __future__ import annotations
+
+import math
 
 from workbench.graph.analysis import topological_order
 from workbench.graph.document import Graph
@@ -89,3 +92,77 @@ def _first_free(taken: set[int], start: int) -> int:
 
 def _snap(v: float) -> float:
     return round(v / GRID) * GRID
+
+
+Rect = tuple[float, float, float, float]  # x, y, width, height
+GAP = 40.0  # free space kept between a card inserted on an edge and its neighbours
+
+
+def make_room(graph: Graph, rects: dict[str, Rect], src: str, dst: str, new: Rect,
+              gap: float = GAP, grid: float = 0.0) -> tuple[tuple[float, float], dict[str, tuple[float, float]]]:
+    """Where a card `new` dropped on the edge src → dst goes, and which cards move to make room.
+
+    The flow runs along the edge's main axis (left to right, or top to bottom for a chain
+    drawn downwards). The new card sits `gap` after the source if it would touch it; then the
+    destination, everything downstream of it and every card that starts at or after it on that
+    axis (a parallel branch, the next row of a wrapped chain) shift by the same amount, so the
+    picture keeps its shape. Cards upstream of the source never move. Returns the new card's
+    top-left and the new top-left of each moved card. With a `grid`, the new card lands on it
+    and the shift is a whole number of grid steps (rounded up: gaps never shrink).
+    """
+    sx, sy, sw, sh = rects[src]
+    dx, dy, dw, dh = rects[dst]
+    horizontal = abs((dx + dw / 2) - (sx + sw / 2)) >= abs((dy + dh / 2) - (sy + sh / 2))
+    axis = 0 if horizontal else 1
+    x, y, w, h = new
+    pos = [x, y]
+    size = (w, h)
+    cross = 1 - axis
+    if (sx, sy)[cross] == (dx, dy)[cross]:
+        pos[cross] = (sx, sy)[cross]  # a straight chain stays straight
+    src_end = (sx + sw, sy + sh)[axis]
+    if pos[axis] < src_end + gap:
+        pos[axis] = src_end + gap
+    if grid:
+        pos = [_up(pos[axis], grid) if i == axis else round(pos[i] / grid) * grid for i in (0, 1)]
+    dst_start = (dx, dy)[axis]
+    shift = pos[axis] + size[axis] + gap - dst_start
+    if grid and shift > 0:
+        shift = _up(shift, grid)
+    if shift <= 0:
+        return (pos[0], pos[1]), {}
+    upstream = _ancestors(graph, src) | {src}
+    downstream = _descendants(graph, dst) | {dst}
+    moving = {nid for nid, r in rects.items()
+              if nid not in upstream and (nid in downstream or (r[0], r[1])[axis] >= dst_start - 1e-6)}
+    moved: dict[str, tuple[float, float]] = {}
+    for nid in moving:
+        rx, ry = rects[nid][0], rects[nid][1]
+        moved[nid] = (rx + shift, ry) if horizontal else (rx, ry + shift)
+    return (pos[0], pos[1]), moved
+
+
+def _up(v: float, grid: float) -> float:
+    return math.ceil(v / grid - 1e-9) * grid
+
+
+def _descendants(graph: Graph, node_id: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [node_id]
+    while todo:
+        for e in graph.edges_from(todo.pop()):
+            if e.dst not in seen:
+                seen.add(e.dst)
+                todo.append(e.dst)
+    return seen
+
+
+def _ancestors(graph: Graph, node_id: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [node_id]
+    while todo:
+        for e in graph.edges_into(todo.pop()):
+            if e.src not in seen:
+                seen.add(e.src)
+                todo.append(e.src)
+    return seen

@@ -8,6 +8,7 @@ are shown next to the mouse with the document's own reason), dropping a layer on
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from PySide6.QtCore import QCoreApplication, QPointF, QRectF, Qt, QTimer, Signal
@@ -24,7 +25,8 @@ from PySide6.QtWidgets import (
 from workbench.graph.document import Edge, EventKind, GraphEvent
 from workbench.gui import theme
 from workbench.gui.canvas.edge_item import EdgeItem, EdgeLabelItem, curve
-from workbench.gui.canvas.node_item import MIN_HEIGHT, WIDTH, NodeItem, PortItem
+from workbench.gui.canvas.layout import make_room
+from workbench.gui.canvas.node_item import HEADER, MIN_HEIGHT, PAD, PORT_SPACING, WIDTH, NodeItem, PortItem
 from workbench.gui.commands import (
     AddNodesCommand,
     ConnectCommand,
@@ -286,7 +288,12 @@ class GraphScene(QGraphicsScene):
         record = NodeRecord(trial.id, spec.type_id, trial.name, spec.defaults(), self.card_position(center))
         edge_item = self.edge_at(center)
         if edge_item is not None and not spec.is_source:
-            command = InsertOnEdgeCommand(graph, record, edge_item.edge)
+            edge = edge_item.edge
+            rects = {nid: (item.pos().x(), item.pos().y(), WIDTH, item.height) for nid, item in self.nodes.items()}
+            height = max(MIN_HEIGHT, HEADER + PAD + len(trial.input_ports()) * PORT_SPACING)
+            position, moves = make_room(graph, rects, edge.src, edge.dst, (*record.position, WIDTH, height),
+                                        grid=self.snap_grid)
+            command = InsertOnEdgeCommand(graph, dataclasses.replace(record, position=position), edge, moves)
             if self.session.push(command):
                 self.select_nodes([record.id])
                 return record.id
