@@ -42,3 +42,7 @@ class ModelImportError(WorkbenchError):
 
 class ServeError(WorkbenchError):
     """A run or export folder cannot be served as asked."""
+
+
+class TuningError(WorkbenchError):
+    """A hyperparameter search cannot run as asked (its space, objectives, storage or study)."""
