@@ -10,11 +10,12 @@ import argparse
 import contextlib
 import logging
 import math
+import os
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from workbench import __version__
 from workbench.errors import WorkbenchError
@@ -25,7 +26,10 @@ log = logging.getLogger(__name__)
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `workbench` console script."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # told by the command's own parser, so that the message names the command
+        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        commands.choices.get(args.command, parser).error(f"unrecognized arguments: {' '.join(extra)}")
     logging.basicConfig(level=logging.WARNING if not args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     command = args.command or "open"
     try:
@@ -38,8 +42,19 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with Workbench's one error format: `workbench: error: COMMAND: message`."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        command = self.prog.removeprefix("workbench").strip()
+        where = f"{command}: " if command else ""
+        hint = f"workbench {command} --help" if command else "workbench --help"
+        self.exit(2, f"workbench: error: {where}{message} (see {hint})\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="workbench", description="Design neural networks by drawing them, train them, export them.")
+    parser = _Parser(prog="workbench", description="Design neural networks by drawing them, train them, export them.")
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -167,6 +182,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_open(args: argparse.Namespace) -> int:
+    if getattr(args, "project", None):
+        _check_project(args.project)  # a wrong name or file ends here, before Qt and torch load
     try:
         from workbench.gui.app import run_app
     except ImportError as exc:
@@ -192,19 +209,20 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from workbench.graph.analysis import analyze
-    from workbench.graph.summary import format_bytes, format_count, summarize
     from workbench.presets import resolve_project
 
-    project = resolve_project(args.project)
+    project = resolve_project(args.project)  # before the summary's torch: a wrong name is told at once
+    from workbench.graph.analysis import analyze
+    from workbench.graph.summary import format_bytes, format_count, summarize
+
     analysis = analyze(project.graph)
     if not analysis.ok:
-        print(f"{project.name}: the network has problems:", file=sys.stderr)
+        print(f"workbench: error: {project.name}: the network has problems:", file=sys.stderr)
         for problem in analysis.problems:
             if problem.severity == "error":
                 print(f"  - {problem.message}", file=sys.stderr)
         return 1
-    batch = args.batch_size or project.training.batch_size
+    batch = args.batch_size if args.batch_size is not None else project.training.batch_size
     if batch < 1:
         raise WorkbenchError(f"--batch-size must be at least 1, got {batch}")
     summary = summarize(project.graph, batch_size=batch, optimizer=project.training.optimizer)
@@ -222,11 +240,11 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from workbench.model_import import import_torchvision
-
     library, _, name = args.source.partition(":")
     if library != "torchvision" or not name:
         raise WorkbenchError(f"import {args.source}: expected torchvision:NAME, e.g. torchvision:resnet18")
+    from workbench.model_import import import_torchvision
+
     result = import_torchvision(name, args.out, weights=args.weights, classes=args.classes)
     for line in result.lines():
         print(line)
@@ -234,7 +252,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-
+    if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:  # not a torchrun rank
+        _check_project(args.project)  # a wrong name or file is told before torch loads (~2 s)
     from workbench.presets import resolve_project
     from workbench.runs import default_run_dir, prepare_run, train_project
     from workbench.training import distributed
@@ -373,6 +392,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_project(name_or_path: str) -> None:
+    """Read the project file or preset (a few milliseconds, no torch): its mistakes are told first."""
+    from workbench.presets import resolve_project
+
+    resolve_project(name_or_path)
+
+
 def _start_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """--init-from (made absolute: the run's project.json must find it from anywhere) and
     --unfreeze-epoch, as training setting overrides."""
@@ -434,6 +460,12 @@ def _data_override(args: argparse.Namespace):
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
+    if args.tokens < 1:
+        raise WorkbenchError(f"--tokens must be at least 1, got {args.tokens}")
+    if not math.isfinite(args.temperature) or args.temperature <= 0:
+        raise WorkbenchError(f"--temperature must be a number > 0 (0.8 is usual), got {args.temperature}")
+    if not 0 <= args.seed < 2**63:
+        raise WorkbenchError(f"--seed must be a whole number from 0 to 2**63-1, got {args.seed}")
     from workbench.runs import load_run
     from workbench.sampling import generate
 
@@ -441,12 +473,6 @@ def cmd_sample(args: argparse.Namespace) -> int:
     vocab = run.data_info.get("vocab")
     if run.data_info.get("task") != "language_model" or not vocab:
         raise WorkbenchError(f"{args.run_dir}: this run is not a language model (task: {run.data_info.get('task')})")
-    if args.tokens < 1:
-        raise WorkbenchError(f"--tokens must be at least 1, got {args.tokens}")
-    if not math.isfinite(args.temperature) or args.temperature <= 0:
-        raise WorkbenchError(f"--temperature must be a number > 0 (0.8 is usual), got {args.temperature}")
-    if not 0 <= args.seed < 2**63:
-        raise WorkbenchError(f"--seed must be a whole number from 0 to 2**63-1, got {args.seed}")
     print(generate(run.model, vocab, args.prompt, tokens=args.tokens, temperature=args.temperature, seed=args.seed))
     return 0
 
@@ -500,14 +526,14 @@ def _export_progress(progress: Any) -> None:
 def cmd_distill(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from workbench.export import DistillSettings, distill_run, distillation_settings
-
     resume = Path(args.resume) if args.resume else None
     if resume is None and args.student is None:
         raise WorkbenchError("--student is needed: a width factor such as 0.5, a preset or a project file "
                              "(or --resume CHECKPOINT to continue a distillation)")
     if resume is not None and not resume.is_file():
         raise WorkbenchError(f"--resume {resume}: no such checkpoint file")
+    from workbench.export import DistillSettings, distill_run, distillation_settings
+
     chosen = {"epochs": args.epochs, "temperature": args.temperature, "alpha": args.alpha, "lr": args.lr}
     if args.out:
         out = Path(args.out)

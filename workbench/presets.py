@@ -144,5 +144,24 @@ def resolve_project(name_or_path: str | os.PathLike[str]) -> Project:
     text = os.fspath(name_or_path)
     path = Path(text)
     if path.suffix == ".json" or os.sep in text or path.exists():
-        return load_project(path)
+        try:
+            return load_project(path)
+        except ProjectFileError as exc:
+            if _holds_a_project(path):
+                raise  # a Workbench project with a mistake: the message names the field
+            # Not a project at all (/etc/passwd, a typo): say what the argument should be.
+            message = str(exc).removesuffix(" — is this a Workbench project?")
+            raise ProjectFileError(f"{message}; {EXPECTED_PROJECT}") from None
     return load_preset(text)
+
+
+EXPECTED_PROJECT = "expected a Workbench project (.json) or a preset name (see `workbench presets`)"
+
+
+def _holds_a_project(path: Path) -> bool:
+    """True when the file is a JSON object with a format version: a project, perhaps a broken one."""
+    try:
+        record = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(record, dict) and isinstance(record.get("format_version"), int)

@@ -236,13 +236,13 @@ def render_screenshot(window, project: str | None, path: str, size: QSize = SCRE
         try:
             loaded = resolve_project(project)
         except WorkbenchError as exc:
-            print(f"workbench: {exc}", file=sys.stderr)
+            print(f"workbench: error: {exc}", file=sys.stderr)
             return 1
         window.open_project(loaded)
         if train:
             failure = _train_in_window(window)
             if failure is not None:
-                print(f"workbench: {failure}", file=sys.stderr)
+                print(f"workbench: error: {failure}", file=sys.stderr)
     else:
         window.load_presets()
     window.resize(size)
@@ -269,7 +269,7 @@ def render_screenshot(window, project: str | None, path: str, size: QSize = SCRE
         window.session.undo_stack.setClean()
     window.close()
     if not ok:
-        print(f"workbench: cannot write the screenshot to {path}", file=sys.stderr)
+        print(f"workbench: error: cannot write the screenshot to {path}", file=sys.stderr)
         return 1
     return 1 if failure is not None else 0
 
