@@ -58,6 +58,8 @@ def data_record(bundle: DataBundle, spec: DatasetSpec) -> dict[str, Any]:
         "train_size": bundle.train_size,
         "val_size": bundle.val_size,
     }
+    if bundle.named_inputs is not None:  # several Inputs, by name: [shape, dtype] each
+        record["named_inputs"] = {k: [list(shape), dtype] for k, (shape, dtype) in bundle.named_inputs.items()}
     encoding = dict(bundle.encoding or {})
     if encoding.get("preprocessing"):
         record["preprocessing"] = encoding.pop("preprocessing")
@@ -75,12 +77,20 @@ def fit_problems(graph: Graph, bundle: DataBundle, dataset_name: str, spec: Data
     """
     analysis = analyze(graph)
     problems: list[str] = []
-    source = next((n for n in graph.nodes if n.type == "Input"), None)
+    sources = [n for n in graph.nodes if n.type == "Input"]
+    source = sources[0] if sources else None
     output = next((n for n in graph.nodes if n.type == "Output"), None)
     if source is None or output is None or output.id not in analysis.shapes:
         return problems  # graph problems are reported by analysis first
     want = tuple(bundle.input_shape)
-    if tuple(source.params["shape"]) != want or (source.params["kind"] == "tokens") != (bundle.input_dtype == "int64"):
+    if bundle.named_inputs is not None:
+        problems.extend(_named_input_problems(sources, bundle, dataset_name))
+    elif len(sources) > 1:
+        problems.append(
+            f"the network has {len(sources)} Inputs ({', '.join(n.name for n in sources)}) but dataset "
+            f"'{dataset_name}' gives one input per sample — remove all Inputs but one"
+        )
+    elif tuple(source.params["shape"]) != want or (source.params["kind"] == "tokens") != (bundle.input_dtype == "int64"):
         kind = _input_kind(bundle)
         problems.append(
             f"{source.label()} declares {source.params['kind']} {_dims(source.params['shape'])} but dataset "
@@ -97,10 +107,15 @@ def fit_problems(graph: Graph, bundle: DataBundle, dataset_name: str, spec: Data
             f"{describe_task(bundle.task, bundle.num_outputs)} — set its loss to {better}{_task_hint(bundle, spec)}"
         )
         loss = better  # the width check below then asks for what that loss needs
-    if bundle.task in ("classification", "language_model"):
+    if bundle.task in ("classification", "language_model", "seq2seq"):
         what = "classes" if bundle.task == "classification" else "characters in its vocabulary"
         width = output_width(loss, bundle.task, bundle.num_outputs)
-        expected = (width,) if bundle.task == "classification" else (want[0], width)
+        if bundle.task == "classification":
+            expected: tuple[int, ...] = (width,)
+        elif bundle.task == "seq2seq":  # one score per vocabulary entry at every target position
+            expected = (bundle.target_shape[0], width)
+        else:
+            expected = (want[0], width)
         if out.shape != expected:
             fix = f" — set {feeder.label()} {outputs_param} to {width}" if feeder and outputs_param else ""
             problems.append(
@@ -140,20 +155,60 @@ def fit_graph_to_data(graph: Graph, bundle: DataBundle) -> list[str]:
     if feeder is not None and outputs_param and feeder.params[outputs_param] != width:
         graph.set_param(feeder.id, outputs_param, width)
         changes.append(f"{feeder.label()} now has {width} output{'s' if width != 1 else ''}")
+    # The longest token sequence any Input gets (several, for named inputs).
+    lengths = [shape[0] for shape, dtype in (bundle.named_inputs or {}).values() if dtype == "int64" and shape]
+    longest = max(lengths) if lengths else bundle.input_shape[0] if bundle.input_dtype == "int64" else 0
     for node in graph.nodes:
         vocab_param, length_param = _following(node, "vocab"), _following(node, "length")
         if vocab_param and bundle.vocab and node.params[vocab_param] != len(bundle.vocab):
             graph.set_param(node.id, vocab_param, len(bundle.vocab))
             changes.append(f"{node.label()} now has {len(bundle.vocab)} embeddings")
-        if length_param and bundle.input_dtype == "int64" and node.params[length_param] < bundle.input_shape[0]:
-            graph.set_param(node.id, length_param, bundle.input_shape[0])
-            changes.append(f"{node.label()} now accepts {bundle.input_shape[0]} positions")
+        if length_param and longest and node.params[length_param] < longest:
+            graph.set_param(node.id, length_param, longest)
+            changes.append(f"{node.label()} now accepts {longest} positions")
     return changes
+
+
+def _named_input_problems(sources: list[Node], bundle: DataBundle, dataset_name: str) -> list[str]:
+    """Data with named inputs: every Input must be named after one, and each must be declared
+    as the data gives it."""
+    named = bundle.named_inputs or {}
+    listed = ", ".join(f"'{n}'" for n in named)
+    problems: list[str] = []
+    drawn = {n.name for n in sources}
+    for node in sources:
+        if node.name not in named:
+            problems.append(f"{node.label()} gets nothing from dataset '{dataset_name}', which gives inputs "
+                            f"{listed} — rename the Input to one of them")
+            continue
+        shape, dtype = named[node.name]
+        kind = _kind_of(shape, dtype)
+        if tuple(node.params["shape"]) != tuple(shape) or node.params["kind"] != kind:
+            problems.append(
+                f"{node.label()} declares {node.params['kind']} {_dims(node.params['shape'])} but dataset "
+                f"'{dataset_name}' gives '{node.name}' as {kind} {_dims(shape)} — set its kind to '{kind}' "
+                f"and its shape to {list(shape)}")
+    for name in named:
+        if name not in drawn:
+            problems.append(f"dataset '{dataset_name}' gives input '{name}' but no Input is named so — "
+                            f"add an Input named '{name}' (inputs: {listed})")
+    return problems
 
 
 def fit_input_to_data(graph: Graph, bundle: DataBundle) -> list[str]:
     """Make the Input declare what the data gives (its kind and shape: 3×32×32 for an RGB folder
-    resized to 32×32). Returns what was changed, in words."""
+    resized to 32×32); with named inputs, each Input named after one. Returns what was changed,
+    in words."""
+    if bundle.named_inputs is not None:
+        changes = []
+        for node in [n for n in graph.nodes if n.type == "Input" and n.name in bundle.named_inputs]:
+            shape, dtype = bundle.named_inputs[node.name]
+            kind = _kind_of(shape, dtype)
+            if node.params["kind"] != kind or list(node.params["shape"]) != list(shape):
+                graph.set_param(node.id, "kind", kind)
+                graph.set_param(node.id, "shape", list(shape))
+                changes.append(f"{node.label()} now takes {kind} {_dims(shape)}")
+        return changes
     source = next((n for n in graph.nodes if n.type == "Input"), None)
     if source is None:
         return []
@@ -181,9 +236,13 @@ def _task_hint(bundle: DataBundle, spec: DatasetSpec | None) -> str:
 
 
 def _input_kind(bundle: DataBundle) -> str:
-    if bundle.input_dtype == "int64":
+    return _kind_of(bundle.input_shape, bundle.input_dtype)
+
+
+def _kind_of(shape: Sequence[int], dtype: str) -> str:
+    if dtype == "int64":
         return "tokens"
-    return "image" if len(bundle.input_shape) == 3 else "vector"
+    return "image" if len(shape) == 3 else "vector"
 
 
 def _feeder(graph: Graph, node_id: str):
@@ -321,9 +380,11 @@ def train_project(
     )
     if on_trainer is not None:
         on_trainer(trainer)
+    extras.start(trainer.device)
     result = trainer.run(resume_from=resume_from)
     if writes:
         _complete_summary(run_dir, prepared)
+    extras.finish(result)
     return result
 
 

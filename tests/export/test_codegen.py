@@ -28,9 +28,10 @@ def _load(path):
 
 
 def _inputs(model, n=4):
-    if model.input_spec.dtype == "int64":
-        return torch.randint(0, 8, (n, *model.input_spec.shape))
-    return torch.randn(n, *model.input_spec.shape)
+    """Random inputs for every Input: a tensor, or a tuple for a network with several."""
+    xs = tuple(torch.randint(0, 8, (n, *spec.shape)) if spec.dtype == "int64" else torch.randn(n, *spec.shape)
+               for spec in model.input_specs)
+    return xs if model.multi_input else xs[0]
 
 
 @pytest.mark.parametrize("preset", [p.stem for p in preset_paths()])
@@ -44,8 +45,9 @@ def test_generated_code_reproduces_every_preset(preset: str, kit, tmp_path) -> N
 
     generated = _load(path).load_model()  # reads model.safetensors beside the file
     x = _inputs(model)
+    args = x if isinstance(x, tuple) else (x,)
     with torch.no_grad():
-        assert torch.equal(generated(x), model(x))
+        assert torch.equal(generated(*args), model(*args))
 
 
 def test_code_is_readable(kit) -> None:

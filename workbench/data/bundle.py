@@ -20,7 +20,7 @@ from workbench.settings_spec import (
 if TYPE_CHECKING:
     from torch.utils.data import Dataset
 
-Task = Literal["classification", "regression", "language_model"]
+Task = Literal["classification", "regression", "language_model", "seq2seq"]
 
 DATA = QT_TRANSLATE_NOOP("RunSettingsForm", "Data")  # the form's group
 
@@ -91,6 +91,8 @@ class DataBundle:
     For classification `y` is an int64 class index and `num_outputs` the class count; for
     regression `y` is float32 of shape `target_shape` and `num_outputs` its width; for a language
     model `x` and `y` are int64 token ids of shape (T,) and `num_outputs` is the vocabulary size.
+    For seq2seq `x` is a dict of named token-id inputs (see `named_inputs`), `y` the target ids
+    (T,) and `num_outputs` the vocabulary size.
     """
 
     train: Dataset
@@ -109,6 +111,10 @@ class DataBundle:
     # How raw user columns became x (tabular data): feature names after one-hot expansion,
     # per-column kind, categories and target classes. JSON-ready; None for array sources.
     encoding: dict[str, Any] | None = None
+    # Data for a network with several Inputs: Input name -> (one sample's shape, element type),
+    # in the order the data declares them; `x` is then a dict of tensors by those names, and
+    # `input_shape`/`input_dtype` describe the first. None: one unnamed input, `x` a tensor.
+    named_inputs: dict[str, tuple[tuple[int, ...], str]] | None = None
 
     @property
     def train_size(self) -> int:

@@ -54,7 +54,7 @@ def generate_code(
     init_lines: list[str] = []
     forward_lines: list[str] = []
     custom: set[type[nn.Module]] = set()
-    input_node: Node | None = None
+    input_nodes: list[Node] = [n for n in graph.nodes if n.type == "Input"]  # the model's argument order
     result_var = "x"
     output_note = ""
     variables: dict[str, str] = {}
@@ -62,7 +62,6 @@ def generate_code(
         node = graph.node(nid)
         out_spec = analysis.shapes[nid]
         if node.type == "Input":
-            input_node = node
             variables[nid] = _var(node.name)
             continue
         sources = [incoming[nid][p] for p in node.input_ports()]
@@ -79,18 +78,35 @@ def generate_code(
         variables[nid] = var
         forward_lines.append(f"{var} = {_attr(node.name)}({args})  # {_shape(out_spec)}")
 
-    assert input_node is not None  # check() guarantees one Input
-    in_spec = analysis.shapes[input_node.id]
-    in_var = variables[input_node.id]
     classes = _with_dependencies(custom)
     copied = "\n\n\n".join(inspect.getsource(c).rstrip() for c in classes)
     needs_math = bool(re.search(r"\bmath\.", copied))
     needs_f = bool(re.search(r"\bF\.", copied))
 
-    dtype = "torch.long" if in_spec.dtype == "int64" else "torch.float32"
-    example = (
-        "torch.zeros(2, *INPUT_SHAPE, dtype=torch.long)" if in_spec.dtype == "int64" else "torch.randn(2, *INPUT_SHAPE)"
-    )
+    in_specs = [analysis.shapes[n.id] for n in input_nodes]
+    in_vars = [variables[n.id] for n in input_nodes]
+    in_spec = in_specs[0]
+    signature = ", ".join(f"{v}: torch.Tensor" for v in in_vars)
+    input_notes = [f"# {v}: {_shape(spec)}" for v, spec in zip(in_vars, in_specs)]
+    if len(input_nodes) == 1:
+        dtype = "torch.long" if in_spec.dtype == "int64" else "torch.float32"
+        constants = [f"INPUT_SHAPE = {tuple(in_spec.shape)!r}  # one sample, without the batch axis",
+                     f"INPUT_DTYPE = {dtype}"]
+        example = (
+            "torch.zeros(2, *INPUT_SHAPE, dtype=torch.long)" if in_spec.dtype == "int64" else "torch.randn(2, *INPUT_SHAPE)"
+        )
+        call_doc = f"    out = model(x)        # x: {_shape(in_spec)}, out: {_shape(analysis.shapes[_output_id(graph)])}"
+    else:
+        # One shape per Input, in the order forward() takes them.
+        shapes = {n.name: tuple(s.shape) for n, s in zip(input_nodes, in_specs)}
+        dtypes = {n.name: ("torch.long" if s.dtype == "int64" else "torch.float32") for n, s in zip(input_nodes, in_specs)}
+        constants = [f"INPUT_SHAPES = {shapes!r}  # one sample each, without the batch axis",
+                     "INPUT_DTYPES = {" + ", ".join(f"{k!r}: {v}" for k, v in dtypes.items()) + "}"]
+        example = ("*(torch.zeros(2, *INPUT_SHAPES[k], dtype=torch.long) if INPUT_DTYPES[k] == torch.long "
+                   "else torch.randn(2, *INPUT_SHAPES[k]) for k in INPUT_SHAPES)")
+        call_doc = (f"    out = model({', '.join(in_vars)})  # "
+                    + ", ".join(f"{v}: {_shape(s)}" for v, s in zip(in_vars, in_specs))
+                    + f"; out: {_shape(analysis.shapes[_output_id(graph)])}")
     out: list[str] = [
         f'"""{_doc_text(title)}: a network drawn in Workbench, as plain PyTorch.',
         "",
@@ -98,7 +114,7 @@ def generate_code(
         "the layers Workbench defines itself are copied below, so Workbench need not be installed.",
         "",
         f"    model = load_model()  # reads {weights_file} next to this file",
-        f"    out = model(x)        # x: {_shape(in_spec)}, out: {_shape(analysis.shapes[_output_id(graph)])}",
+        call_doc,
         '"""',
         "",
         "from __future__ import annotations",
@@ -109,8 +125,7 @@ def generate_code(
     out += ["from pathlib import Path", "", "import torch"]
     if needs_f:
         out.append("import torch.nn.functional as F")
-    out += ["from torch import nn", "", f"INPUT_SHAPE = {tuple(in_spec.shape)!r}  # one sample, without the batch axis"]
-    out.append(f"INPUT_DTYPE = {dtype}")
+    out += ["from torch import nn", "", *constants]
     if class_names:
         out.append(f"CLASS_NAMES = {list(class_names)!r}")
     out += ["", ""]
@@ -124,8 +139,8 @@ def generate_code(
         "        super().__init__()",
         *("        " + line for line in init_lines),
         "",
-        f"    def forward(self, {in_var}: torch.Tensor) -> torch.Tensor:",
-        f"        # {in_var}: {_shape(in_spec)}",
+        f"    def forward(self, {signature}) -> torch.Tensor:",
+        *("        " + note for note in input_notes),
         *("        " + line for line in forward_lines),
         f"        return {result_var}{output_note}",
         "",
@@ -142,9 +157,10 @@ def generate_code(
         "",
         'if __name__ == "__main__":',
         "    model = load_model()",
-        f"    x = {example}",
+        f"    x = ({example},)" if len(input_nodes) > 1 else f"    x = {example}",
         "    with torch.no_grad():",
-        '        print("output shape:", tuple(model(x).shape))',
+        '        print("output shape:", tuple(model(*x).shape))' if len(input_nodes) > 1
+        else '        print("output shape:", tuple(model(x).shape))',
         "",
     ]
     source = "\n".join(out)

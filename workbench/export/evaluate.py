@@ -18,6 +18,7 @@ from torch.utils.data import DataLoader, Dataset
 from workbench.data.bundle import DataBundle
 from workbench.errors import ExportError
 from workbench.export.onnx_export import eval_mode
+from workbench.graph.inputs import arrange, batch_len, call, concat, take
 from workbench.training.losses import get_loss
 from workbench.training.metrics import ValidationMeter
 
@@ -38,23 +39,25 @@ def batches(dataset: Dataset, batch_size: int, limit: int | None = None) -> Iter
     """(x, y) batches in dataset order, at most `limit` samples in all."""
     seen = 0
     for x, y in DataLoader(dataset, batch_size=batch_size, shuffle=False):
-        if limit is not None and seen + len(x) > limit:
-            x, y = x[: limit - seen], y[: limit - seen]
-        if len(x) == 0:
+        if limit is not None and seen + batch_len(x) > limit:
+            x, y = take(x, limit - seen), y[: limit - seen]
+        if batch_len(x) == 0:
             return
-        seen += len(x)
+        seen += batch_len(x)
         yield x, y
         if limit is not None and seen >= limit:
             return
 
 
-def validation_inputs(data: DataBundle, count: int) -> torch.Tensor:
-    """The first `count` validation inputs (the parity samples); training inputs if val is empty."""
+def validation_inputs(data: DataBundle, count: int) -> Any:
+    """The first `count` validation inputs (the parity samples); training inputs if val is empty.
+
+    A tensor, or what a multi-input dataset's batches hold (a tuple, or a dict by Input name)."""
     source = data.val if _size(data.val) else data.train
     xs = [x for x, _ in batches(source, min(count, 256), count)]
     if not xs:
         raise ExportError("the dataset has no samples to check the exported files on")
-    return torch.cat(xs)
+    return concat(xs)
 
 
 def calibration_batches(data: DataBundle, count: int, batch_size: int = 32, seed: int = 0) -> list[torch.Tensor]:
@@ -72,9 +75,10 @@ def calibration_batches(data: DataBundle, count: int, batch_size: int = 32, seed
 def torch_predict(model: nn.Module) -> Predict:
     """Eval-mode, no-grad forward of a PyTorch module."""
 
-    def predict(x: torch.Tensor) -> torch.Tensor:
+    def predict(x: Any) -> torch.Tensor:
         with eval_mode(model), torch.inference_mode():
-            return model(x)
+            names = getattr(model, "input_names", None)
+            return call(model, arrange(x, names) if names else x)
 
     return predict
 
@@ -96,7 +100,7 @@ def evaluate(
     for x, y in batches(data.val, batch_size, max_samples):
         outputs = predict(x).float()
         meter.update(outputs, y, loss_fn(outputs, y))
-        samples += len(x)
+        samples += batch_len(x)
     val_loss, metrics = meter.compute()
     accuracy = metrics.get("val_accuracy", metrics.get("val_token_accuracy"))
     return Evaluation(val_loss, accuracy, dict(metrics), samples)

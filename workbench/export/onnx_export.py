@@ -27,6 +27,7 @@ from torch import nn
 
 from workbench import __version__
 from workbench.errors import ExportError
+from workbench.graph.inputs import ModelInputs, as_args, batch_len, call, concat, dynamic_batch
 
 if TYPE_CHECKING:
     from workbench.data.bundle import DataBundle
@@ -58,10 +59,17 @@ def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
             m.training = modes.get(name, m.training)
 
 
-def reference_outputs(model: nn.Module, inputs: torch.Tensor) -> np.ndarray:
-    """PyTorch's eval-mode output for `inputs`, as float32 numpy."""
+def reference_outputs(model: nn.Module, inputs: ModelInputs) -> np.ndarray:
+    """PyTorch's eval-mode output for `inputs` (a tensor, or a tuple for several Inputs), as float32 numpy."""
     with eval_mode(model), torch.inference_mode():
-        return model(inputs).float().cpu().numpy()
+        return call(model, inputs).float().cpu().numpy()
+
+
+def onnx_input_names(model: nn.Module) -> list[str]:
+    """The ONNX file's input names: "input" for a single-input network (as it always was), the
+    Input nodes' names when there are several."""
+    names = list(getattr(model, "input_names", ()) or ())
+    return names if len(names) > 1 else [INPUT_NAME]
 
 
 def as_numpy_input(x: torch.Tensor | np.ndarray, dtype: str) -> np.ndarray:
@@ -86,16 +94,21 @@ def build_metadata(
     they name folders on the exporting machine and mean nothing elsewhere.
     """
     spec = model.input_spec
+    names = onnx_input_names(model)
     meta: dict[str, Any] = {
         "producer": f"workbench {__version__}",
         "project_name": project_name or "",
-        "input_name": INPUT_NAME,
+        "input_name": names[0],
         "input_shape": ["batch", *spec.shape],
         "input_dtype": spec.dtype,
         "output_name": OUTPUT_NAME,
         "output_shape": ["batch", *model.output_spec.shape],
         "loss": model.loss_name,
     }
+    if len(names) > 1:  # every input, in the order the file takes them
+        meta["input_names"] = names
+        meta["input_shapes"] = {n: ["batch", *s.shape] for n, s in zip(names, model.input_specs)}
+        meta["input_dtypes"] = {n: s.dtype for n, s in zip(names, model.input_specs)}
     if data is not None:
         meta["task"] = data.task
         if data.normalization:
@@ -150,7 +163,7 @@ def parameter_bytes(model: nn.Module) -> int:
 def export_onnx(
     model: GraphModule,
     path: str | Path,
-    example: torch.Tensor,
+    example: ModelInputs,
     *,
     opset: int = 18,
     metadata: Mapping[str, str] | None = None,
@@ -158,14 +171,14 @@ def export_onnx(
     """Write `model` as an fp32 ONNX file with a dynamic batch axis; returns the files written.
 
     `example` is a batch of real inputs (two or more samples, so the batch axis is not
-    specialised to 1). ExportError names the layer ONNX cannot hold, when it can find it.
+    specialised to 1): a tensor, or a tuple in the model's `input_names` order. ExportError names the layer ONNX cannot hold, when it can find it.
     """
     if opset < 17:
         raise ExportError(f"ONNX opset {opset} is too old — Workbench exports opset 17 or newer")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if example.shape[0] < 2:
-        example = torch.cat([example, example])
+    if batch_len(example) < 2:
+        example = concat([example, example])
     external = parameter_bytes(model) > EXTERNAL_DATA_LIMIT
     with eval_mode(model):
         try:
@@ -182,16 +195,16 @@ def export_onnx(
     return files
 
 
-def _torch_onnx_export(model: nn.Module, example: torch.Tensor, opset: int, dynamic: bool = True):
+def _torch_onnx_export(model: nn.Module, example: ModelInputs, opset: int, dynamic: bool = True,
+                       names: list[str] | None = None):
     """torch.onnx.export (the dynamo exporter; verbose=False keeps its progress lines off stdout)."""
-    batch = torch.export.Dim("batch")
     with _quiet_exporter():
         return torch.onnx.export(
             model,
-            (example,),
+            as_args(example),
             dynamo=True,
-            dynamic_shapes=({0: batch},) if dynamic else None,
-            input_names=[INPUT_NAME],
+            dynamic_shapes=dynamic_batch(model, example) if dynamic else None,
+            input_names=names or onnx_input_names(model),
             output_names=[OUTPUT_NAME],
             opset_version=opset,
             optimize=True,
@@ -211,6 +224,8 @@ def _quiet_exporter() -> Iterator[None]:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=FutureWarning, module=r"(torch|copyreg).*")
             warnings.filterwarnings("ignore", message=r".*LeafSpec.*")
+            # Several inputs share the one symbolic batch axis; the exporter notes it renamed nothing.
+            warnings.filterwarnings("ignore", message=r".*will not be used, since it shares the same shape constraints.*")
             yield
     finally:
         registration.setLevel(level)
@@ -245,7 +260,7 @@ def set_metadata(model: Any, metadata: Mapping[str, str]) -> None:
         prop.key, prop.value = key, value
 
 
-def _export_failure(model: nn.Module, example: torch.Tensor, opset: int, exc: Exception) -> str:
+def _export_failure(model: nn.Module, example: ModelInputs, opset: int, exc: Exception) -> str:
     """A message naming the layer ONNX cannot hold: each node is tried on its own input."""
     first = _root_cause(exc)
     culprit = _find_failing_node(model, example, opset)
@@ -269,14 +284,15 @@ def _root_cause(exc: BaseException) -> str:
     return first[:300]
 
 
-def _find_failing_node(model: nn.Module, example: torch.Tensor, opset: int) -> str | None:
+def _find_failing_node(model: nn.Module, example: ModelInputs, opset: int) -> str | None:
     """Try each node on its own input: torch.export first (cheap, finds most problems), then the
     ONNX translation (about a second per node, so only when torch.export found nothing)."""
     plan = getattr(model, "plan", None)
     if not plan:
         return None
     calls: list[tuple[str, nn.Module, tuple[torch.Tensor, ...]]] = []
-    values = {model.input_name: example}  # type: ignore[attr-defined]
+    names = getattr(model, "input_names", None) or [model.input_name]  # type: ignore[attr-defined]
+    values = dict(zip(names, as_args(example)))
     with torch.no_grad():
         for name, sources in plan:
             sub = model.get_submodule(name)
@@ -293,7 +309,7 @@ def _find_failing_node(model: nn.Module, example: torch.Tensor, opset: int) -> s
             return name
     for name, wrapper, args in calls:
         try:
-            _torch_onnx_export(wrapper, args, opset, dynamic=False)
+            _torch_onnx_export(wrapper, (args,), opset, dynamic=False, names=[INPUT_NAME])
         except Exception:
             return name
     return None
@@ -341,15 +357,22 @@ class OnnxRunner:
             self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:
             raise ExportError(f"onnxruntime cannot load {Path(path).name}: {str(exc).strip().splitlines()[0]}") from exc
-        first = self.session.get_inputs()[0]
-        self.input_name = first.name
-        self.input_dtype = "int64" if "int64" in first.type else "float32"
+        inputs = self.session.get_inputs()
+        self.input_names = [i.name for i in inputs]
+        self.input_dtypes = ["int64" if "int64" in i.type else "float32" for i in inputs]
+        self.input_name = self.input_names[0]
+        self.input_dtype = self.input_dtypes[0]
 
-    def __call__(self, x: torch.Tensor | np.ndarray) -> np.ndarray:
-        feed = {self.input_name: as_numpy_input(x, self.input_dtype)}
+    def __call__(self, x: ModelInputs | np.ndarray) -> np.ndarray:
+        """The file's output for one input (a tensor or array) or a tuple of them in the file's input order."""
+        values = (x,) if isinstance(x, (torch.Tensor, np.ndarray)) else tuple(x)
+        if len(values) != len(self.input_names):
+            raise ExportError(f"the ONNX file takes {len(self.input_names)} input(s) "
+                              f"({', '.join(self.input_names)}) but was given {len(values)}")
+        feed = {name: as_numpy_input(v, dtype) for name, dtype, v in zip(self.input_names, self.input_dtypes, values)}
         return np.asarray(self.session.run(None, feed)[0], dtype=np.float32)
 
-    def predict(self, x: torch.Tensor) -> torch.Tensor:
+    def predict(self, x: ModelInputs) -> torch.Tensor:
         """Same as calling, as a torch tensor (for the shared evaluation code)."""
         return torch.from_numpy(self(x))
 
@@ -365,7 +388,7 @@ def max_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
 def verify_onnx(
     path: str | Path,
     reference: np.ndarray,
-    inputs: torch.Tensor,
+    inputs: ModelInputs,
     tolerance: float | None = FP32_TOLERANCE,
     what: str = "fp32",
 ) -> float:
@@ -379,10 +402,10 @@ def verify_onnx(
     if not math.isfinite(diff) or (tolerance is not None and diff > tolerance):
         raise ExportError(
             f"{Path(path).name}: onnxruntime's output differs from PyTorch's by {diff:.3g} (max abs diff over "
-            f"{len(inputs)} validation samples); the {what} tolerance is {tolerance:.1g} — the file is not "
+            f"{batch_len(inputs)} validation samples); the {what} tolerance is {tolerance:.1g} — the file is not "
             "trustworthy, so it was not kept"
         )
-    log.info("%s: max abs diff %.3g on %d samples", Path(path).name, diff, len(inputs))
+    log.info("%s: max abs diff %.3g on %d samples", Path(path).name, diff, batch_len(inputs))
     return diff
 
 

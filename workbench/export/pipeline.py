@@ -51,6 +51,7 @@ from workbench.export.torch_formats import export_program, program_parity, save_
 from workbench.graph.analysis import check
 from workbench.graph.builder import GraphModule
 from workbench.graph.document import Graph
+from workbench.graph.inputs import arrange, batch_len, call, take
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,9 @@ def run_export(
     if out.exists() and not out.is_dir():
         raise ExportError(f"{out} is a file — choose a folder for the export")
     _check_model_matches_graph(model, graph)
-    if data.input_dtype != model.input_spec.dtype or tuple(data.input_shape) != tuple(model.input_spec.shape):
+    _check_inputs_match(model, data)
+    if not model.multi_input and (data.input_dtype != model.input_spec.dtype
+                                  or tuple(data.input_shape) != tuple(model.input_spec.shape)):
         raise ExportError(
             f"the data gives {data.input_dtype} samples of shape {tuple(data.input_shape)} but the network's Input takes "
             f"{model.input_spec.dtype} {tuple(model.input_spec.shape)} — export with the data the run was trained on"
@@ -181,7 +184,7 @@ def export_run(
         data = run.data()
     except WorkbenchError as exc:
         raise ExportError(f"cannot export {run_dir}: {exc}") from exc
-    return run_export(
+    report = run_export(
         run.model,
         run.project.graph,
         data,
@@ -193,6 +196,11 @@ def export_run(
         progress=progress,
         cancel=cancel,
     )
+    # A run logged to MLflow gets its exported ONNX files as artifacts of the same MLflow run.
+    from workbench.training.tracking.mlflow_log import log_export
+
+    log_export(run_dir, out_dir)
+    return report
 
 
 # ----- the chain --------------------------------------------------------------------------------
@@ -202,7 +210,8 @@ def _run(model: GraphModule, graph: Graph, data: DataBundle, staging: Path, opti
          formats: list[str], notes: list[str], steps: _Steps, project_name: str,
          training_summary: Mapping[str, Any] | None, train_settings: Any | None) -> ExportReport:
     steps.start("reading validation samples")
-    inputs = validation_inputs(data, options.parity_samples)
+    # In the model's Input order: a multi-input dataset may give its inputs by name.
+    inputs = arrange(validation_inputs(data, options.parity_samples), model.input_names)
     meta = dict(project_name=project_name, training_summary=training_summary)
 
     original = _Model("original", "model", model, graph, "the trained model, fp32")
@@ -237,7 +246,7 @@ def _write_formats(item: _Model, formats: list[str], inputs: torch.Tensor, stagi
     model = item.model
     reference = reference_outputs(model, inputs)
     metadata = build_metadata(model, data, extra={"variant": item.name, "variant_description": item.description}, **meta)
-    example = inputs[: min(len(inputs), 4)]
+    example = take(inputs, min(batch_len(inputs), 4))
     for fmt in formats:
         if fmt == "onnx":
             steps.start(f"{item.name}: exporting ONNX")
@@ -279,7 +288,7 @@ def _code_parity(path: Path, model: GraphModule, inputs: torch.Tensor, reference
         spec.loader.exec_module(module)
         generated = module.load_model()
         with torch.inference_mode():
-            out = generated(inputs).float().numpy()
+            out = call(generated, inputs).float().numpy()
     except Exception as exc:
         raise ExportError(f"{path.name}: the generated code does not run ({type(exc).__name__}: {exc}) — please report this") from exc
     finally:
@@ -431,6 +440,21 @@ def _count_steps(formats: list[str], options: ExportOptions) -> int:
         total += per_model + (options.prune is not None) + (options.prune_channels is not None) + bool(options.finetune_epochs)
     total += 2 * len(options.quantize)
     return total
+
+
+def _check_inputs_match(model: GraphModule, data: DataBundle) -> None:
+    """A multi-input network needs data that gives each of its Inputs, by name, as declared."""
+    if not model.multi_input:
+        return
+    given = data.named_inputs or {}
+    for name, spec in zip(model.input_names, model.input_specs):
+        if name not in given:
+            raise ExportError(f"the network's Input '{name}' gets nothing from the data (it gives "
+                              f"{', '.join(given) or 'one unnamed input'}) — export with the data the run was trained on")
+        shape, dtype = given[name]
+        if tuple(shape) != tuple(spec.shape) or dtype != spec.dtype:
+            raise ExportError(f"the data gives '{name}' as {dtype} {tuple(shape)} but the Input takes "
+                              f"{spec.dtype} {tuple(spec.shape)} — export with the data the run was trained on")
 
 
 def _check_model_matches_graph(model: nn.Module, graph: Graph) -> None:

@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from workbench.export.onnx_export import OnnxRunner, eval_mode
+from workbench.graph.inputs import call
 
 log = logging.getLogger(__name__)
 
@@ -214,8 +215,11 @@ def measure_latency(run: Callable[[], Any], *, repeats: int = 20, warmup: int = 
     return statistics.median(times)
 
 
-def batch_of(inputs: torch.Tensor, size: int) -> torch.Tensor:
-    """`size` samples made from `inputs` (repeated when there are fewer)."""
+def batch_of(inputs: Any, size: int) -> Any:
+    """`size` samples made from `inputs` (repeated when there are fewer); a tuple of inputs
+    (a network with several) gives a tuple."""
+    if isinstance(inputs, tuple):
+        return tuple(batch_of(t, size) for t in inputs)
     reps = math.ceil(size / len(inputs))
     return inputs.repeat(reps, *([1] * (inputs.dim() - 1)))[:size] if reps > 1 else inputs[:size]
 
@@ -232,8 +236,8 @@ def torch_latency(model: nn.Module, inputs: torch.Tensor, repeats: int) -> tuple
     """PyTorch eager CPU latency in ms at batch 1 and batch 64 (eval mode, no autograd)."""
     one, many = batch_of(inputs, 1), batch_of(inputs, 64)
     with eval_mode(model), torch.inference_mode():
-        return (measure_latency(lambda: model(one), repeats=repeats),
-                measure_latency(lambda: model(many), repeats=repeats))
+        return (measure_latency(lambda: call(model, one), repeats=repeats),
+                measure_latency(lambda: call(model, many), repeats=repeats))
 
 
 # ----- trade-offs -------------------------------------------------------------------------------

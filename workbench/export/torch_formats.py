@@ -17,6 +17,7 @@ from torch import nn
 
 from workbench.errors import ExportError
 from workbench.export.onnx_export import eval_mode, max_abs_diff
+from workbench.graph.inputs import ModelInputs, as_args, batch_len, call, concat, dynamic_batch
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +49,15 @@ def load_safetensors(model: nn.Module, path: str | Path) -> nn.Module:
     return model
 
 
-def export_program(model: nn.Module, path: str | Path, example: torch.Tensor) -> Path:
+def export_program(model: nn.Module, path: str | Path, example: ModelInputs) -> Path:
     """`torch.export` the eval-mode model with a dynamic batch axis and save it as .pt2."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if example.shape[0] < 2:
-        example = torch.cat([example, example])
+    if batch_len(example) < 2:
+        example = concat([example, example])
     with eval_mode(model):
         try:
-            program = torch.export.export(model, (example,), dynamic_shapes=({0: torch.export.Dim("batch")},))
+            program = torch.export.export(model, as_args(example), dynamic_shapes=dynamic_batch(model, example))
         except Exception as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ExportError(f"torch.export cannot capture this model: {first}") from exc
@@ -65,9 +66,9 @@ def export_program(model: nn.Module, path: str | Path, example: torch.Tensor) ->
     return path
 
 
-def program_parity(path: str | Path, reference: np.ndarray, inputs: torch.Tensor) -> float:
+def program_parity(path: str | Path, reference: np.ndarray, inputs: ModelInputs) -> float:
     """Load the .pt2 back and compare its output with `reference` (max abs diff)."""
     program = torch.export.load(str(path))
     with torch.inference_mode():
-        out = program.module()(inputs)
+        out = call(program.module(), inputs)
     return max_abs_diff(out.float().numpy(), reference)

@@ -84,11 +84,10 @@ def analyze(graph: Graph) -> Analysis:
 
     inputs = [n for n in graph.nodes if n.type == "Input"]
     outputs = [n for n in graph.nodes if n.type == "Output"]
+    # Several Inputs are fine (a seq2seq network takes a source and a target sequence): the
+    # model takes them in the graph's order, and the data matches them by their node names.
     if not inputs:
         problems.append(Problem("the network has no Input layer — add one from the palette"))
-    elif len(inputs) > 1:
-        for n in inputs[1:]:
-            problems.append(Problem(f"{n.label()}: a network has exactly one Input — remove this one", n.id))
     if not outputs:
         problems.append(Problem("the network has no Output layer — add one and connect the last layer to it"))
     elif len(outputs) > 1:

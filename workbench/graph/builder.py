@@ -17,7 +17,12 @@ from workbench.layers.tensor_spec import TensorSpec
 
 
 class GraphModule(nn.Module):
-    """The network the user drew, as one module taking the Input's tensor."""
+    """The network the user drew, as one module taking one tensor per Input node.
+
+    `input_names` lists the Input nodes in the graph's own order (the order of the project
+    file's nodes); `forward` takes their tensors positionally in that order. `input_name` and
+    `input_spec` are the first Input's, which is all a single-input network has.
+    """
 
     def __init__(self, graph: Graph, analysis: Analysis) -> None:
         super().__init__()
@@ -30,13 +35,19 @@ class GraphModule(nn.Module):
         self.frozen: set[str] = {n.name for n in graph.nodes if not n.trainable}
         # (node name, names of the nodes feeding it in port order), in execution order
         self.plan: list[tuple[str, tuple[str, ...]]] = []
+        self.input_names: list[str] = []
+        self.input_specs: list[TensorSpec] = []
+        sources = [n for n in graph.nodes if n.type == "Input"]
+        for node in sources:
+            self.input_names.append(node.name)
+            self.input_specs.append(analysis.shapes[node.id])
+        self.input_name = self.input_names[0]
+        self.input_spec: TensorSpec = self.input_specs[0]
         for nid in analysis.order:
             node = graph.node(nid)
             ports = node.input_ports()
             in_specs = [analysis.shapes[incoming[nid][p]] for p in ports]
             if node.type == "Input":
-                self.input_name = node.name
-                self.input_spec: TensorSpec = analysis.shapes[nid]
                 continue
             module = node.spec.build_module(node.params, in_specs)
             if not node.trainable:
@@ -77,19 +88,34 @@ class GraphModule(nn.Module):
         """The node a parameter belongs to (`fc1.weight` -> `fc1`)."""
         return param_name.split(".", 1)[0]
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        values = {self.input_name: x}
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        """One tensor per Input, in `input_names` order; returns the Output's tensor."""
+        if len(inputs) != len(self.input_names):
+            raise TypeError(f"the network takes {len(self.input_names)} input(s) "
+                            f"({', '.join(self.input_names)}) but got {len(inputs)}")
+        values = dict(zip(self.input_names, inputs))
         modules = self._modules  # a dict lookup per layer: get_submodule's path walk costs more
         for name, sources in self.plan:
             values[name] = modules[name](*(values[s] for s in sources))
         return values[self.output_name]
 
-    def example_input(self, batch: int = 2) -> torch.Tensor:
-        """A random batch of the shape and dtype the Input declares."""
-        shape = (batch, *self.input_spec.shape)
-        if self.input_spec.dtype == "int64":
-            return torch.zeros(shape, dtype=torch.long)
-        return torch.randn(shape)
+    @property
+    def multi_input(self) -> bool:
+        """True when the network has more than one Input node."""
+        return len(self.input_names) > 1
+
+    def example_input(self, batch: int = 2) -> torch.Tensor | tuple[torch.Tensor, ...]:
+        """A random batch of the shape and dtype each Input declares: one tensor for a
+        single-input network, a tuple in `input_names` order otherwise."""
+        examples = tuple(_example(spec, batch) for spec in self.input_specs)
+        return examples if self.multi_input else examples[0]
+
+
+def _example(spec: TensorSpec, batch: int) -> torch.Tensor:
+    shape = (batch, *spec.shape)
+    if spec.dtype == "int64":
+        return torch.zeros(shape, dtype=torch.long)
+    return torch.randn(shape)
 
 
 def build_model(graph: Graph, seed: int | None = 0) -> GraphModule:

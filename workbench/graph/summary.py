@@ -54,11 +54,10 @@ def summarize(graph: Graph, batch_size: int = 32, optimizer: str = "adam") -> Mo
     # Eval mode: a batch of one sample cannot train a BatchNorm, and the counted operations
     # (matrix products, convolutions, attention) cost the same in both modes.
     model.eval()
-    spec = model.input_spec
-    dtype = torch.long if spec.dtype == "int64" else torch.float32
-    x = torch.empty((1, *spec.shape), dtype=dtype, device="meta")
+    xs = [torch.empty((1, *spec.shape), dtype=torch.long if spec.dtype == "int64" else torch.float32,
+                      device="meta") for spec in model.input_specs]
     with FlopCounterMode(display=False) as counter:
-        model(x)
+        model(*xs)
     # Keys are module paths ("GraphModule.block1", "GraphModule.block1.attn", ...) and a parent's
     # count already holds its children's: a layer's FLOPs are those of its top-level module.
     prefix = type(model).__name__ + "."

@@ -37,6 +37,7 @@ from torch import nn
 
 from workbench.data.bundle import DataBundle
 from workbench.errors import ProjectFileError, TrainingError, WorkbenchError
+from workbench.graph.inputs import arrange, call, to_device
 from workbench.training import distributed as dist_ops
 from workbench.training.checkpoint import (
     check_resume,
@@ -387,6 +388,9 @@ class Trainer:
         lr_unscale = 1.0 / param_groups[0].get("lr_scale", 1.0)
         ring_t = [0.0] * SPEED_WINDOW
         ring_n = [0] * SPEED_WINDOW
+        # A network with several Inputs gets a tuple (or dict by name) per batch; a single-input
+        # one keeps the plain tensor path below untouched.
+        input_names = _multi_input_names(model)
 
         for epoch_index in range(self.epoch, s.epochs):
             epoch = epoch_index + 1
@@ -420,7 +424,12 @@ class Trainer:
                     if batch is None:
                         break
                     x, y = batch
-                    if move:
+                    if input_names is not None:
+                        x = arrange(x, input_names)
+                        if move:
+                            x = to_device(x, device, non_blocking)
+                            y = y.to(device, non_blocking=non_blocking)
+                    elif move:
                         x = x.to(device, non_blocking=non_blocking)
                         y = y.to(device, non_blocking=non_blocking)
                     # DDP averages gradients across ranks on the group's last batch only; the
@@ -429,10 +438,10 @@ class Trainer:
                     sync = _NO_CONTEXT if no_sync is None or index == group - 1 else no_sync()
                     with sync:
                         if autocast_dtype is None:
-                            loss = loss_fn(net(x), y)
+                            loss = loss_fn(net(x) if input_names is None else net(*x), y)
                         else:
                             with torch.autocast(device_type, dtype=autocast_dtype):
-                                loss = loss_fn(net(x), y)
+                                loss = loss_fn(net(x) if input_names is None else net(*x), y)
                         # The mean over the group's batches, so accumulation does not scale the lr.
                         total = loss if group == 1 else loss / group
                         if l1:
@@ -610,16 +619,19 @@ class Trainer:
         model.eval()
         try:
             with torch.no_grad():
+                input_names = _multi_input_names(model)
                 for x, y in self.loaders.val:
+                    if input_names is not None:
+                        x = arrange(x, input_names)
                     if move:
-                        x = x.to(device, non_blocking=True)
+                        x = to_device(x, device, True)
                         y = y.to(device, non_blocking=True)
                     if autocast_dtype is None:
-                        outputs = model(x)
+                        outputs = call(model, x)
                         loss = self._loss_fn(outputs, y)
                     else:
                         with torch.autocast(device.type, dtype=autocast_dtype):
-                            outputs = model(x)
+                            outputs = call(model, x)
                             loss = self._loss_fn(outputs, y)
                     meter.update(outputs, y, loss)
         finally:
@@ -788,6 +800,13 @@ class Trainer:
                 # above keeps iterating the old list.)
                 log.exception("listener %r failed; it gets no more events", listener)
                 self._listeners = [f for f in self._listeners if f is not listener]
+
+
+def _multi_input_names(model: nn.Module) -> list[str] | None:
+    """The Input names of a network with several Inputs (the order its forward takes them);
+    None for a single-input network or a module that does not say."""
+    names = getattr(model, "input_names", None)
+    return list(names) if names is not None and len(names) > 1 else None
 
 
 def _log_unless_user_error(exc: BaseException, what: str) -> None:
