@@ -74,6 +74,10 @@
         <translation>注意力</translation>
     </message>
     <message>
+        <source>Recurrent</source>
+        <translation>循环</translation>
+    </message>
+    <message>
         <source>Merge</source>
         <translation>合并</translation>
     </message>

@@ -140,6 +140,21 @@ def test_every_user_string_in_the_ts_file_is_translated() -> None:
     assert (ts.with_suffix(".qm")).is_file()
 
 
+def test_every_palette_category_has_a_colour_and_a_chinese_name(window) -> None:  # noqa: ANN001
+    from workbench.gui.labels import category_label
+    from workbench.gui.theme import CATEGORY_COLORS
+    from workbench.layers import CATEGORIES
+
+    assert set(CATEGORIES) <= set(CATEGORY_COLORS)
+    assert install_language("zh_CN") == "zh_CN"
+    try:
+        untranslated = [c for c in CATEGORIES if category_label(c) == c]
+    finally:
+        install_language("en")
+    assert untranslated == []
+    assert category_label("Recurrent") == "Recurrent"
+
+
 def test_screenshot_writes_a_png_of_the_right_size(qapp, tmp_path: Path) -> None:  # noqa: ANN001
     from workbench.gui.app import run_app
 

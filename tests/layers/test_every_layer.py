@@ -67,6 +67,11 @@ EXAMPLES: dict[str, tuple[list[TensorSpec], dict]] = {
     "CrossAttention": ([SEQ, TensorSpec((9, 16))], {"heads": 4, "dropout": 0.1}),
     "TransformerDecoderBlock": ([SEQ, TensorSpec((9, 16)), TensorSpec((9,), "int64")],
                                 {"heads": 2, "mlp_ratio": 2.0, "mask_padding": True, "pad_id": 1}),
+    # one direction here: the width test reads hidden_size as the output's width (a bidirectional
+    # layer's is twice that: tests/layers/test_sequence_layers.py covers it)
+    "LSTM": ([SEQ], {"hidden_size": 5, "num_layers": 2, "dropout": 0.2}),
+    "GRU": ([SEQ], {"hidden_size": 5, "output": "last"}),
+    "RNN": ([SEQ], {"hidden_size": 5, "nonlinearity": "relu", "output": "last", "num_layers": 2}),
 }
 
 TYPES = [s.type_id for s in all_layer_specs()]

@@ -214,3 +214,61 @@ def test_generated_code_matches_the_model(tmp_path) -> None:
     x = torch.tensor([[1, 2, 3, 0, 0, 0], [4, 5, 6, 7, 8, 9]])
     with torch.no_grad():
         assert torch.equal(generated(x), model(x))
+
+
+# ----- recurrent layers -------------------------------------------------------------------------------
+
+RECURRENT = ["LSTM", "GRU", "RNN"]
+
+
+@pytest.mark.parametrize("type_id", RECURRENT)
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_the_last_state_is_the_end_of_each_direction(type_id: str, bidirectional: bool) -> None:
+    spec = layer_spec(type_id)
+    seq = TensorSpec((7, 4))
+    params = _params(type_id, hidden_size=3, num_layers=2, bidirectional=bidirectional)
+    torch.manual_seed(0)
+    module = spec.build_module(params, [seq]).eval()
+    x = torch.randn(2, 7, 4)
+    with torch.no_grad():
+        steps = module(x)
+        module.output = "last"  # same weights, the other output
+        last = module(x)
+    width = 6 if bidirectional else 3
+    assert spec.shape_rule(params, [seq]) == TensorSpec((7, width))
+    assert spec.shape_rule({**params, "output": "last"}, [seq]) == TensorSpec((width,))
+    assert steps.shape == (2, 7, width) and last.shape == (2, width)
+    # forwards: the state after the last step; backwards: after reading back to the first step
+    torch.testing.assert_close(last[:, :3], steps[:, -1, :3])
+    if bidirectional:
+        torch.testing.assert_close(last[:, 3:], steps[:, 0, 3:])
+
+
+def test_recurrent_layers_need_a_sequence_of_features() -> None:
+    spec = layer_spec("LSTM")
+    with pytest.raises(ShapeError, match="Embedding"):
+        spec.shape_rule(spec.defaults(), [TensorSpec((7,), "int64")])
+    with pytest.raises(ShapeError, match="sequence"):
+        spec.shape_rule(spec.defaults(), [TensorSpec((3, 8, 8))])
+
+
+def test_dropout_applies_between_stacked_layers_only() -> None:
+    spec = layer_spec("GRU")
+    seq = TensorSpec((5, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch warns about dropout on a single layer: we never pass it
+        one = spec.build_module(_params("GRU", dropout=0.5), [seq])
+    two = spec.build_module(_params("GRU", dropout=0.5, num_layers=2), [seq])
+    assert one.rnn.dropout == 0.0 and two.rnn.dropout == 0.5
+
+
+@pytest.mark.parametrize("type_id, output, bidirectional", [
+    ("LSTM", "last", True), ("LSTM", "sequence", False), ("GRU", "last", False), ("GRU", "sequence", True),
+    ("RNN", "last", True),
+])
+def test_recurrent_onnx_export_matches_onnxruntime(type_id: str, output: str, bidirectional: bool, tmp_path) -> None:
+    spec = layer_spec(type_id)
+    seq = TensorSpec((6, 4))
+    torch.manual_seed(0)
+    module = spec.build_module(_params(type_id, hidden_size=5, num_layers=2, output=output, bidirectional=bidirectional), [seq])
+    assert _onnx_parity(module, [torch.randn(2, 6, 4)], tmp_path / "rnn.onnx") <= 1e-4

@@ -19,6 +19,7 @@ _CATEGORIES = (
     QT_TRANSLATE_NOOP("Category", "Reshape"),
     QT_TRANSLATE_NOOP("Category", "Embedding"),
     QT_TRANSLATE_NOOP("Category", "Attention"),
+    QT_TRANSLATE_NOOP("Category", "Recurrent"),
     QT_TRANSLATE_NOOP("Category", "Merge"),
     QT_TRANSLATE_NOOP("Category", "Blocks"),
 )

@@ -47,6 +47,7 @@ CATEGORY_COLORS: dict[str, str] = {
     "Reshape": "#718096",
     "Embedding": "#0987a0",
     "Attention": "#c53030",
+    "Recurrent": "#9c4221",
     "Merge": "#d53f8c",
 }
 BLOCK_COLOR = "#553c9a"

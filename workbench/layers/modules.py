@@ -215,6 +215,32 @@ class TransformerDecoderBlock(nn.Module):
         return x + self.mlp(self.norm3(x))
 
 
+class Recurrent(nn.Module):
+    """An RNN, LSTM or GRU over a sequence (batch first) that returns every step's output or,
+    with output="last", the last layer's final hidden state (both directions, concatenated)."""
+
+    def __init__(self, cell: str, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bidirectional: bool = False, dropout: float = 0.0, output: str = "sequence",
+                 nonlinearity: str = "tanh") -> None:
+        super().__init__()
+        kwargs = {"nonlinearity": nonlinearity} if cell == "rnn" else {}
+        rnn = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell]
+        # torch applies dropout between stacked layers only (and warns when there are none)
+        self.rnn = rnn(input_size, hidden_size, num_layers, batch_first=True, bidirectional=bidirectional,
+                       dropout=dropout if num_layers > 1 else 0.0, **kwargs)
+        self.is_lstm = cell == "lstm"
+        self.directions = 2 if bidirectional else 1
+        self.output = output
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # x: (B, T, F)
+        y, state = self.rnn(x)  # y: (B, T, D*H); the hidden state: (layers*D, B, H)
+        if self.output == "sequence":
+            return y
+        h = state[0] if self.is_lstm else state  # an LSTM's state is (hidden, cell)
+        return torch.cat(list(h[-self.directions:]), dim=-1)  # (B, D*H): the last layer's directions
+
+
 class SequencePool(nn.Module):
     """Turns a sequence into one vector: the mean, the first (CLS) or the last token."""
 

@@ -45,6 +45,7 @@ CATEGORIES = (
     "Reshape",
     "Embedding",
     "Attention",
+    "Recurrent",
     "Merge",
 )
 
