@@ -72,6 +72,8 @@ EXAMPLES: dict[str, tuple[list[TensorSpec], dict]] = {
     "LSTM": ([SEQ], {"hidden_size": 5, "num_layers": 2, "dropout": 0.2}),
     "GRU": ([SEQ], {"hidden_size": 5, "output": "last"}),
     "RNN": ([SEQ], {"hidden_size": 5, "nonlinearity": "relu", "output": "last", "num_layers": 2}),
+    "RMSNorm": ([SEQ], {"eps": 1e-5}),
+    "GroupNorm": ([TensorSpec((6, 5, 5))], {"num_groups": 3}),
 }
 
 TYPES = [s.type_id for s in all_layer_specs()]

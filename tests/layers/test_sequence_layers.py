@@ -272,3 +272,32 @@ def test_recurrent_onnx_export_matches_onnxruntime(type_id: str, output: str, bi
     torch.manual_seed(0)
     module = spec.build_module(_params(type_id, hidden_size=5, num_layers=2, output=output, bidirectional=bidirectional), [seq])
     assert _onnx_parity(module, [torch.randn(2, 6, 4)], tmp_path / "rnn.onnx") <= 1e-4
+
+
+# ----- RMSNorm and GroupNorm ---------------------------------------------------------------------------
+
+
+def test_rmsnorm_scales_by_the_root_mean_square() -> None:
+    module = layer_spec("RMSNorm").build_module({"eps": 1e-6}, [TensorSpec((3, 4))])
+    x = torch.tensor([[[3.0, -4.0, 0.0, 0.0]]])
+    expected = x / torch.sqrt(torch.tensor(25.0 / 4 + 1e-6))
+    torch.testing.assert_close(module(x), expected)
+
+
+def test_groupnorm_groups_must_divide_the_channels() -> None:
+    spec = layer_spec("GroupNorm")
+    with pytest.raises(ShapeError, match="4 groups, which do not divide its 6 channels — use 1, 2, 3, 6 groups"):
+        spec.shape_rule({"num_groups": 4, "eps": 1e-5}, [TensorSpec((6, 8, 8))])
+    assert spec.shape_rule({"num_groups": 3, "eps": 1e-5}, [TensorSpec((6, 10))]) == TensorSpec((6, 10))
+
+
+@pytest.mark.parametrize("type_id, shape, params", [
+    ("RMSNorm", (5, 8), {"eps": 1e-6}), ("GroupNorm", (6, 4, 4), {"num_groups": 2, "eps": 1e-5}),
+])
+def test_norms_export_to_onnx(type_id: str, shape: tuple[int, ...], params: dict, tmp_path) -> None:
+    torch.manual_seed(0)
+    module = layer_spec(type_id).build_module(params, [TensorSpec(shape)])
+    with torch.no_grad():  # weights other than ones and zeros, so that the file must carry them
+        for p in module.parameters():
+            p.normal_()
+    assert _onnx_parity(module, [torch.randn(2, *shape)], tmp_path / "norm.onnx") <= 1e-4

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from workbench.layers.tensor_spec import TensorSpec
 from workbench.layers.lazy_torch import modules, nn
-from workbench.layers.params import choice_param, float_param
-from workbench.layers.registry import Channels, LayerSpec, Params, register
+from workbench.layers.params import choice_param, float_param, int_param
+from workbench.layers.registry import Channels, LayerSpec, Params, ShapeError, register
 from workbench.layers.rules import need_float, need_rank, one
 
 
@@ -102,4 +102,42 @@ register(LayerSpec(
     construct=lambda p, i: (modules.LayerNorm2d, {"normalized_shape": i[0].shape[0], "eps": p["eps"]}),
     name_prefix="ln",
     channels=Channels("norm", axis="first", tensors=("weight", "bias"), dim=0),
+))
+
+register(LayerSpec(
+    type_id="RMSNorm",
+    category="Normalization",
+    doc="Scales the features of each sample (or token) by their root mean square; LayerNorm without centring (LLaMA).",
+    params=(float_param("eps", 1e-6, "Small number added to the mean square for stability.", 1e-12, 1.0),),
+    shape_rule=_same(()),
+    construct=lambda p, i: (nn.RMSNorm, {"normalized_shape": i[0].shape[-1], "eps": p["eps"]}),
+    name_prefix="rms",
+))
+
+
+def _groupnorm_shape(params: Params, inputs: list[TensorSpec]) -> TensorSpec:
+    x = one(inputs)
+    need_float(x)
+    need_rank(x, (2, 3))
+    channels, groups = x.shape[0], params["num_groups"]
+    if channels % groups:
+        divisors = [g for g in range(1, min(channels, 64) + 1) if channels % g == 0]
+        raise ShapeError(f"has {groups} groups, which do not divide its {channels} channels — use "
+                         + ", ".join(str(d) for d in divisors[-6:]) + " groups, or change the channels")
+    return x
+
+
+register(LayerSpec(
+    type_id="GroupNorm",
+    category="Normalization",
+    doc="Normalizes groups of channels within each sample; independent of the batch size (small batches, detection).",
+    params=(
+        int_param("num_groups", 8, "Groups the channels are split into; must divide the channels.", 1, 4096),
+        float_param("eps", 1e-5, "Small number added to the variance for stability.", 1e-12, 1.0),
+    ),
+    shape_rule=_groupnorm_shape,
+    construct=lambda p, i: (nn.GroupNorm, {"num_groups": p["num_groups"], "num_channels": i[0].shape[0], "eps": p["eps"]}),
+    summary=lambda p: f"{p['num_groups']} groups",
+    name_prefix="gn",
+    channels=Channels(reason="it feeds {label}, whose channels are normalized in fixed groups"),
 ))
