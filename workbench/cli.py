@@ -13,7 +13,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -351,7 +351,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                 if isinstance(signals, distributed.SignalStop):
                     signals.attach(trainer)
 
-            progress = _Progress(settings.epochs, quiet=args.quiet or not main_rank)
+            progress = _Progress(settings.epochs, quiet=args.quiet or not main_rank,
+                                 steps_per_epoch=lambda: getattr(holder.get("t"), "steps_per_epoch", None))
             try:
                 result = train_project(prepared, run_dir, listeners=[progress], resume_from=resume,
                                        on_trainer=on_trainer, distributed=context)
@@ -629,38 +630,78 @@ def _data_progress(quiet: bool) -> Iterator[None]:
 
 
 class _Progress:
-    """A one-line progress display on stderr (a line per epoch when stderr is not a terminal)."""
+    """Training progress on stderr: one line redrawn on a terminal; elsewhere (a file, a pipe, a CI
+    log) a plain line at least every PLAIN_EVERY_S seconds, so that a long epoch is never silent.
+    Both print a line per epoch."""
 
-    def __init__(self, epochs: int, quiet: bool = False) -> None:
+    PLAIN_EVERY_S = 10.0
+
+    def __init__(self, epochs: int, quiet: bool = False, *, stream: Any = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 steps_per_epoch: Callable[[], int | None] = lambda: None) -> None:
         self.epochs = epochs
         self.quiet = quiet
-        self.live = sys.stderr.isatty() and not quiet
+        self.stream = stream if stream is not None else sys.stderr
+        self.live = self.stream.isatty() and not quiet
+        self.clock = clock
+        self.steps_per_epoch = steps_per_epoch  # known once the trainer has its data loader
         self._last = 0.0
+        self._said_at = clock()  # when the last plain line was written (or training started)
+        self._first: tuple[int, float] | None = None  # (step, elapsed_s) of the first step seen
 
     def __call__(self, event: Any) -> None:
         kind = type(event).__name__
-        if kind == "StepEvent" and self.live:
-            now = time.monotonic()
-            if now - self._last >= 0.1:  # redraw at most ten times a second
-                self._last = now
-                sys.stderr.write(
-                    f"\repoch {event.epoch}/{self.epochs}  step {event.step}  loss {event.loss:.4f}  "
-                    f"lr {event.lr:.2e}  {event.samples_per_s:,.0f} samples/s   "
-                )
-                sys.stderr.flush()
+        if kind == "StepEvent":
+            if self._first is None:
+                self._first = (event.step, event.elapsed_s)
+            if self.live:
+                now = self.clock()
+                if now - self._last >= 0.1:  # redraw at most ten times a second
+                    self._last = now
+                    self.stream.write(
+                        f"\repoch {event.epoch}/{self.epochs}  step {event.step}  loss {event.loss:.4f}  "
+                        f"lr {event.lr:.2e}  {event.samples_per_s:,.0f} samples/s   "
+                    )
+                    self.stream.flush()
+            elif not self.quiet and self.clock() - self._said_at >= self.PLAIN_EVERY_S:
+                self._said_at = self.clock()
+                self.stream.write(self.plain_line(event) + "\n")
+                self.stream.flush()
         elif kind == "EpochEvent" and not self.quiet:
             metrics = "  ".join(f"{k} {v:.4f}" for k, v in event.val_metrics.items())
             val = f"val_loss {event.val_loss:.4f}" if event.val_loss is not None else ""
-            sys.stderr.write(
+            self.stream.write(
                 ("\r" if self.live else "")
                 + f"epoch {event.epoch}/{self.epochs}  train_loss {event.train_loss:.4f}  {val}  {metrics}  ({event.elapsed_s:.1f} s)".ljust(100)
                 + "\n"
             )
+            self._said_at = self.clock()
         elif kind == "FailedEvent" and self.live:
-            sys.stderr.write("\n")
+            self.stream.write("\n")
+
+    def plain_line(self, event: Any) -> str:
+        """`epoch 2/15  step 340/675  loss 0.4321  1,234 samples/s  ETA 1 min 20 s` (what is known)."""
+        per_epoch = self.steps_per_epoch()
+        total = per_epoch * self.epochs if per_epoch else None
+        step = f"step {event.step}/{total}" if total else f"step {event.step}"
+        line = f"epoch {event.epoch}/{self.epochs}  {step}  loss {event.loss:.4f}  {event.samples_per_s:,.0f} samples/s"
+        if total and self._first is not None and event.step > self._first[0]:
+            seconds_per_step = (event.elapsed_s - self._first[1]) / (event.step - self._first[0])
+            line += f"  ETA {_duration(max(0, total - event.step) * seconds_per_step)}"
+        return line
 
     def close(self) -> None:
-        sys.stderr.flush()
+        self.stream.flush()
+
+
+def _duration(seconds: float) -> str:
+    """42 s, 3 min 05 s, 2 h 07 min."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 if __name__ == "__main__":
