@@ -187,6 +187,12 @@ def cmd_open(args: argparse.Namespace) -> int:
     try:
         from workbench.gui.app import run_app
     except ImportError as exc:
+        library = str(exc).split(":")[0].strip()
+        if ".so" in library and "cannot open shared object file" in str(exc):  # a system library
+            from workbench.gui.display_check import package_for
+
+            raise WorkbenchError(f"the app cannot start: {library} is missing; install with: "
+                                 f"sudo apt-get install {package_for(library)}") from None
         if "PySide6" in str(exc) or "workbench.gui" in str(exc):
             print(f"workbench: error: the app cannot start ({exc}); reinstall with: pip install -e .", file=sys.stderr)
             return 1

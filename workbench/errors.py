@@ -46,3 +46,7 @@ class ServeError(WorkbenchError):
 
 class TuningError(WorkbenchError):
     """A hyperparameter search cannot run as asked (its space, objectives, storage or study)."""
+
+
+class DisplayError(WorkbenchError):
+    """The app cannot open a window: no display, or system libraries Qt needs for it are missing."""

@@ -162,6 +162,9 @@ def run_app(argv_project: str | None = None, screenshot: str | None = None, trai
     `overrides` replace training settings of the opened project (the CLI's --epochs, --lr...);
     `train` starts training once the project is open (when a training panel is plugged in).
     """
+    from workbench.gui.display_check import check_display
+
+    check_display()  # missing X libraries are named in one line here; Qt would abort the process
     app = ensure_app()
     settings = Settings()
     install_language(settings.language)
