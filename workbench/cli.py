@@ -89,6 +89,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--target", metavar="COLUMN", help="with a table --data (CSV/TSV or Parquet): the column to predict")
     p.add_argument("--image-size", nargs=2, type=int, metavar=("H", "W"), help="with an image folder --data: resize to H×W")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    g = p.add_argument_group("cost and tracking")
+    g.add_argument("--estimate", action="store_true",
+                   help="print the run's estimated FLOPs, time (from a few timed steps), energy and CO2, and exit")
+    g.add_argument("--no-estimate", action="store_true",
+                   help="skip the estimate made before training (recorded in summary.json beside the measured time)")
+    g.add_argument("--grid-intensity", type=float, metavar="G", help="grams of CO2 per kWh for the estimate (default 400)")
+    g.add_argument("--log", action="append", metavar="tensorboard,mlflow",
+                   help="also log the run to TensorBoard (event files in RUN_DIR/tensorboard) and/or MLflow; "
+                        "needs: pip install 'workbench[tracking]'")
+    g.add_argument("--mlflow-uri", metavar="URI", help="MLflow tracking URI (default sqlite:///<runs folder>/mlflow.db)")
     g = p.add_argument_group("start from a trained model")
     g.add_argument("--init-from", metavar="SOURCE", help="copy weights by layer name and shape from a run folder, "
                    "a checkpoint (.pt) or a weights file (.safetensors, or a saved state_dict)")
@@ -264,6 +274,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from workbench.runs import default_run_dir, prepare_run, train_project
     from workbench.training import distributed
 
+    cost = _cost_overrides(args)  # before any data loads: a missing tracking package is told at once
     worker = distributed.worker_env()  # set when torchrun started this process as one rank
     if args.nproc is None and (args.nnodes is not None or args.node_rank is not None or args.master is not None):
         raise WorkbenchError("--nnodes, --node-rank and --master go with --nproc N (processes per machine)")
@@ -291,6 +302,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                             ("--init-from", Path(args.init_from).resolve() if args.init_from else None),
                             ("--freeze", args.freeze), ("--freeze-until", args.freeze_until),
                             ("--unfreeze-epoch", args.unfreeze_epoch),
+                            ("--log", ",".join(args.log) if args.log else None), ("--mlflow-uri", args.mlflow_uri),
+                            ("--grid-intensity", args.grid_intensity),
                             ("--data", Path(args.data).resolve() if args.data else None)):
             if value is not None:
                 worker_args += [flag, str(value)]
@@ -326,13 +339,15 @@ def cmd_train(args: argparse.Namespace) -> int:
             _freeze(project, args)
             data = _data_override(args)
             with _data_progress(quiet=args.quiet or not main_rank):
-                prepared = prepare_run(project, {**_overrides(args), **_start_overrides(args)}, data,
+                prepared = prepare_run(project, {**_overrides(args), **_start_overrides(args), **cost}, data,
                                        replace_head=args.replace_head)
             if main_rank:
                 for change in prepared.changes:
                     print(f"to fit the data: {change}", file=sys.stderr)
                 for line in prepared.init.lines() if prepared.init is not None else ():
                     print(line, file=sys.stderr)
+            if args.estimate:
+                return _print_estimate(prepared)
             run_dir = Path(args.out) if args.out else default_run_dir(project)
             resume = Path(args.resume) if args.resume else None
             if resume is not None and main_rank and not resume.is_file():
@@ -361,7 +376,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                                  steps_per_epoch=lambda: getattr(holder.get("t"), "steps_per_epoch", None))
             try:
                 result = train_project(prepared, run_dir, listeners=[progress], resume_from=resume,
-                                       on_trainer=on_trainer, distributed=context)
+                                       on_trainer=on_trainer, distributed=context,
+                                       estimate=not args.no_estimate)
             except KeyboardInterrupt:
                 # A second Ctrl+C during the clean stop is allowed to end the process.
                 trainer = holder.get("t")
@@ -396,6 +412,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"{result.status}: val_loss {val_loss:.4f} {metric} in {summary.get('duration_s', 0):.1f} s -> {run_dir}"
         if isinstance(val_loss, (int, float)) else f"{result.status} -> {run_dir}"
     )
+    _print_cost(run_dir)
     return 0
 
 
@@ -404,6 +421,61 @@ def _check_project(name_or_path: str) -> None:
     from workbench.presets import resolve_project
 
     resolve_project(name_or_path)
+
+
+def _cost_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """--log, --mlflow-uri and --grid-intensity as training setting overrides; the loggers'
+    packages are imported here, so that a missing one is told before the run starts."""
+    from workbench.training.tracking import parse_backends, require
+
+    if args.estimate and args.nproc is not None:
+        raise WorkbenchError("--estimate times a single-process run; leave out --nproc")
+    backends = parse_backends(args.log)
+    require(backends)
+    out: dict[str, Any] = {}
+    if backends:
+        out["log_tensorboard"] = "tensorboard" in backends
+        out["log_mlflow"] = "mlflow" in backends
+    if args.mlflow_uri is not None:
+        out["mlflow_uri"] = args.mlflow_uri
+    if args.grid_intensity is not None:
+        out["grid_intensity"] = args.grid_intensity
+    return out
+
+
+def _print_estimate(prepared: Any) -> int:
+    """`workbench train --estimate`: time a few steps and print the estimate."""
+    from workbench.training.cost import estimate_cost
+
+    project = prepared.project
+    estimate = estimate_cost(prepared.model, project.graph, prepared.data, project.training, prepared.model.loss_name)
+    print(f"estimate for {project.name}: {estimate.epochs} epochs of {estimate.train_samples:,} samples, "
+          f"batch {estimate.batch_size}, on {estimate.device}")
+    for line in estimate.lines():
+        print(f"  {line}")
+    return 0
+
+
+def _print_cost(run_dir: Path) -> None:
+    """The measured time (and energy) beside the estimate, from summary.json's cost."""
+    from workbench.run_records import read_json_object
+
+    try:
+        cost = read_json_object(run_dir / "summary.json").get("cost")
+    except WorkbenchError:
+        return
+    if not isinstance(cost, dict) or not isinstance(cost.get("measured"), dict):
+        return
+    measured, estimate = cost["measured"], cost.get("estimate")
+    wall = measured.get("wall_s")
+    if not isinstance(wall, (int, float)):
+        return
+    line = f"time: {wall:.1f} s measured"
+    if isinstance(estimate, dict) and isinstance(estimate.get("time_s"), (int, float)) and wall > 0:
+        line += f", {estimate['time_s']:.1f} s estimated ({(estimate['time_s'] - wall) / wall:+.0%})"
+    if isinstance(measured.get("energy_kwh"), (int, float)):
+        line += f"; energy {measured['energy_kwh']:.3g} kWh measured ({measured.get('energy_basis')})"
+    print(line)
 
 
 def _start_overrides(args: argparse.Namespace) -> dict[str, Any]:

@@ -44,6 +44,10 @@ class ServeError(WorkbenchError):
     """A run or export folder cannot be served as asked."""
 
 
+class TrackingError(WorkbenchError):
+    """A run cannot be logged as asked (TensorBoard, MLflow): a missing package or a bad option."""
+
+
 class TuningError(WorkbenchError):
     """A hyperparameter search cannot run as asked (its space, objectives, storage or study)."""
 

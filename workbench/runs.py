@@ -31,6 +31,7 @@ from workbench.safe_names import run_folder_name
 from workbench.training.losses import describe_task, loss_for_task, output_width
 
 if TYPE_CHECKING:  # for the annotation only; the engine loads when a run starts
+    from workbench.training.cost import CostEstimate
     from workbench.training.distributed import DistContext
 
 log = logging.getLogger(__name__)
@@ -343,6 +344,7 @@ def train_project(
     resume_from: Path | None = None,
     on_trainer: Callable[[Any], None] | None = None,
     distributed: DistContext | None = None,
+    estimate: CostEstimate | bool = False,
 ):
     """Train a prepared run into `run_dir`; returns the engine's RunResult.
 
@@ -353,8 +355,12 @@ def train_project(
     `distributed` (a training.distributed.DistContext) makes this process one rank of a job:
     only rank 0 writes the run folder (header, metrics, checkpoints, summary); the other ranks
     train without writing anything, so the folder looks like a single-process run's.
+    `estimate` (a training.cost.CostEstimate, or True: make one first from a few timed steps) is
+    recorded in summary.json's `cost` beside the measured wall time and energy; the settings'
+    log_tensorboard / log_mlflow add their loggers (training.run_extras).
     """
     from workbench.training import RunWriter, Trainer
+    from workbench.training.run_extras import RunExtras
 
     writes = distributed is None or distributed.is_main
     if resume_from is not None and distributed is None:
@@ -364,7 +370,9 @@ def train_project(
         from workbench.training.checkpoint import check_resume, load_checkpoint
 
         check_resume(load_checkpoint(resume_from, mmap=True), prepared.model, prepared.project.training, resume_from)
-    run_listeners = list(listeners)
+    extras = RunExtras(prepared, run_dir, writes=writes, estimate=estimate,
+                       single=distributed is None and resume_from is None)
+    run_listeners = [*listeners, *extras.listeners]
     if writes:
         write_run_header(run_dir, prepared)
         # A distributed job is followed through the file (jobs.follow_metrics): flush it often.

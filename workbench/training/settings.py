@@ -20,6 +20,7 @@ from workbench.settings_spec import (
     check_record,
     choice,
     dump_record,
+    flag,
     integer,
     number,
     replace_checked,
@@ -40,6 +41,7 @@ SCHEDULE = QT_TRANSLATE_NOOP("RunSettingsForm", "Learning-rate schedule")
 LOOP = QT_TRANSLATE_NOOP("RunSettingsForm", "Training loop")
 DEVICE = QT_TRANSLATE_NOOP("RunSettingsForm", "Device")
 START = QT_TRANSLATE_NOOP("RunSettingsForm", "Start from a trained model")
+COST = QT_TRANSLATE_NOOP("RunSettingsForm", "Cost and tracking")
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,29 @@ class TrainSettings:
         None, minimum=1, optional=True, group=START, label=QT_TRANSLATE_NOOP("RunSettingsForm", "Unfreeze at epoch"),
         doc=QT_TRANSLATE_NOOP("RunSettingsForm", "From this epoch on the frozen layers train too (with their "
                                                  "learning-rate factors). Off = they stay frozen"))
+
+    # Grams of CO₂ per kWh for the run's cost estimate (training.cost.DEFAULT_GRID_G_PER_KWH: about
+    # the world average); a user on a cleaner or dirtier grid sets their own.
+    grid_intensity: float = number(
+        400.0, minimum=0.0, step=50.0, group=COST,
+        label=QT_TRANSLATE_NOOP("RunSettingsForm", "Grid carbon intensity (g CO₂/kWh)"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "Emissions of the electricity the run uses, for the CO₂ estimate; "
+                                                 "400 is about the world average"))
+    # Event files in RUN_DIR/tensorboard (training.tracking; needs the tracking extra).
+    log_tensorboard: bool = flag(
+        False, group=COST, label=QT_TRANSLATE_NOOP("RunSettingsForm", "Log to TensorBoard"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "Write TensorBoard event files in the run folder "
+                                                 "(pip install 'workbench[tracking]')"))
+    log_mlflow: bool = flag(
+        False, group=COST, label=QT_TRANSLATE_NOOP("RunSettingsForm", "Log to MLflow"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "Log parameters, metrics and files to an MLflow tracking URI "
+                                                 "(pip install 'workbench[tracking]')"))
+    # None: sqlite:///<runs folder>/mlflow.db, beside the run folders.
+    mlflow_uri: str | None = text(
+        None, optional=True, group=COST, applies_when=(("log_mlflow", (True,)),),
+        label=QT_TRANSLATE_NOOP("RunSettingsForm", "MLflow tracking URI"),
+        doc=QT_TRANSLATE_NOOP("RunSettingsForm", "Where MLflow logs: a server (http://...) or a database "
+                                                 "(sqlite:///...); default: mlflow.db beside the run folders"))
 
     def __post_init__(self) -> None:
         check_fields(self, TrainingError, "training setting")
