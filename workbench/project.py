@@ -47,6 +47,22 @@ class SettingsChanged:
     paths: frozenset[str]
 
 
+# Where a project that has no file yet keeps its runs: None means the working folder (the command
+# line's documented behaviour); the app sets its projects folder (`set_unsaved_home`).
+_unsaved_home: Path | None = None
+
+
+def set_unsaved_home(folder: str | os.PathLike[str] | None) -> None:
+    """Put the runs of projects without a file into FOLDER/runs (None: the working folder)."""
+    global _unsaved_home
+    _unsaved_home = Path(folder).expanduser() if folder is not None else None
+
+
+def unsaved_home() -> Path:
+    """The folder whose runs/ holds the runs of a project without a file."""
+    return _unsaved_home if _unsaved_home is not None else Path.cwd()
+
+
 @dataclass
 class Project:
     """What a user designs and trains: the network, its data and how to train it."""
@@ -67,8 +83,9 @@ class Project:
 
     @property
     def runs_dir(self) -> Path:
-        """Where its runs go: runs/ beside the project file (or in the working folder)."""
-        return (self.base_dir or Path.cwd()) / "runs"
+        """Where its runs go: runs/ beside the project file; for a project without a file, runs/
+        in `unsaved_home()` (the working folder on the command line, the projects folder in the app)."""
+        return (self.base_dir or unsaved_home()) / "runs"
 
     def to_dict(self) -> dict[str, Any]:
         return project_to_dict(self)

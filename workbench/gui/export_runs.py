@@ -40,7 +40,9 @@ class RunEntry:
 
 def runs_folder(project: Project | None) -> Path:
     """Where `workbench train` and the app put the runs of `project`."""
-    base = project.base_dir if project is not None and project.base_dir is not None else Path.cwd()
+    from workbench.project import unsaved_home
+
+    base = project.base_dir if project is not None and project.base_dir is not None else unsaved_home()
     return base / RUNS
 
 

@@ -124,7 +124,11 @@ class FileActions(_Base):
             self.show_start_page()
 
     def open_dialog(self) -> None:
-        start = str(self.project.base_dir) if self.project is not None and self.project.base_dir else str(Path.home())
+        if self.project is not None and self.project.base_dir:
+            start = str(self.project.base_dir)
+        else:
+            start = str(self.settings.last_folder or (self.settings.projects_folder if self.settings.projects_folder.is_dir()
+                                                       else Path.home()))
         path, _ = QFileDialog.getOpenFileName(self, self.tr("Open project"), start,
                                               self.tr("Workbench projects (*.json);;All files (*)"))
         if path:
@@ -145,6 +149,7 @@ class FileActions(_Base):
             return False
         self.open_project(project)
         self.settings.add_recent_file(path)
+        self.settings.remember_folder(path)
         return True
 
     def open_preset(self, name: str) -> bool:
@@ -184,7 +189,8 @@ class FileActions(_Base):
     def save_as(self) -> bool:
         if self.project is None:
             return False
-        suggested = str(self.project.path or Path.home() / f"{self.project.name}.json")
+        # Its own file, else the folder used last, else the projects folder (~/Workbench).
+        suggested = str(self.project.path or self.settings.save_folder() / f"{self.project.name}.json")
         path, _ = QFileDialog.getSaveFileName(self, self.tr("Save project"), suggested,
                                               self.tr("Workbench projects (*.json)"))
         if not path:
@@ -205,11 +211,20 @@ class FileActions(_Base):
         self.session.undo_stack.setClean()
         self._force_dirty = False
         self.settings.add_recent_file(path)
+        self.settings.remember_folder(path)
         self.discard_recovery()
         self._update_title()
         self.statusBar().showMessage(self.tr("Saved %1").replace("%1", str(path)), 4000)
         self.project_saved.emit(str(path))
         return True
+
+    def apply_projects_folder(self) -> None:
+        """The projects folder preference: runs of a project without a file go to its runs/
+        (not the working folder), and the start page shows it."""
+        from workbench.project import set_unsaved_home
+
+        set_unsaved_home(self.settings.projects_folder)
+        self.start_page.set_projects_folder(self.settings.projects_folder)
 
     def _error(self, title: str, message: str) -> None:
         QMessageBox.warning(self, title, message)

@@ -141,6 +141,7 @@ class MainWindow(FileActions, EditActions, QMainWindow):
             if state is not None:
                 self._editor_state = state
         self.retranslate()
+        self.apply_projects_folder()
         self.show_start_page()
 
     # ----- construction --------------------------------------------------------------------
@@ -688,6 +689,7 @@ class MainWindow(FileActions, EditActions, QMainWindow):
         self.act_snap.setChecked(self.settings.snap_to_grid)
         self.scene.snap_grid = 20 if self.settings.snap_to_grid else 0
         self.autosave_timer.start(self.settings.autosave_seconds * 1000)
+        self.apply_projects_folder()
 
     def about(self) -> None:
         QMessageBox.about(self, self.tr("About Workbench"),

@@ -20,6 +20,8 @@ LANGUAGE = "preferences/language"  # "system" | "en" | "zh_CN"
 THEME = "preferences/theme"  # "system" | "light" | "dark"
 SNAP = "preferences/snap_to_grid"
 AUTOSAVE_SECONDS = "preferences/autosave_seconds"
+PROJECTS_FOLDER = "preferences/projects_folder"  # "" means the default, ~/Workbench
+LAST_FOLDER = "paths/last_folder"  # where the last project was saved or opened
 DEFAULTS: dict[str, object] = {LANGUAGE: "system", THEME: "system", SNAP: True, AUTOSAVE_SECONDS: 30}
 
 
@@ -33,6 +35,11 @@ def config_dir() -> Path:
         base = Path(location) if location else Path.home() / ".config" / "workbench"
     base.mkdir(parents=True, exist_ok=True)
     return base
+
+
+def default_projects_folder() -> Path:
+    """~/Workbench: the projects folder until the user chooses another."""
+    return Path.home() / "Workbench"
 
 
 def recovery_path() -> Path:
@@ -85,6 +92,38 @@ class Settings:
     @property
     def autosave_seconds(self) -> int:
         return max(5, int(self.value(AUTOSAVE_SECONDS)))  # type: ignore[call-overload]
+
+    @property
+    def projects_folder(self) -> Path:
+        """Where new projects are saved, and where the runs of a project without a file go."""
+        chosen = str(self._qs.value(PROJECTS_FOLDER, "") or "")
+        return Path(chosen).expanduser() if chosen else default_projects_folder()
+
+    def set_projects_folder(self, folder: str | os.PathLike[str] | None) -> None:
+        """Choose the projects folder (None or "" for the default)."""
+        self.set_value(PROJECTS_FOLDER, str(folder) if folder else "")
+
+    @property
+    def last_folder(self) -> Path | None:
+        """The folder of the project saved or opened last, while it exists."""
+        raw = str(self._qs.value(LAST_FOLDER, "") or "")
+        return Path(raw) if raw and Path(raw).is_dir() else None
+
+    def remember_folder(self, path: str | os.PathLike[str]) -> None:
+        """Remember the folder of a project file just saved or opened."""
+        self.set_value(LAST_FOLDER, str(Path(path).resolve().parent))
+
+    def save_folder(self) -> Path:
+        """Where Save As starts: the last-used folder, else the projects folder (created)."""
+        last = self.last_folder
+        if last is not None:
+            return last
+        folder = self.projects_folder
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return Path.home()
+        return folder
 
     # ----- recent files --------------------------------------------------------------------
 

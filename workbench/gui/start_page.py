@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QFont, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QFont, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -211,6 +212,11 @@ class StartPage(QWidget):
         buttons.addWidget(self.new_button)
         buttons.addWidget(self.open_button)
         buttons.addStretch(1)
+        # Where Save As starts and where an unsaved project's runs go (Preferences change it).
+        self.folder_label = QLabel()
+        self.folder_label.setTextFormat(Qt.TextFormat.RichText)
+        self.folder_label.linkActivated.connect(self._open_folder)
+        self._folder: Path | None = None
 
         left = QVBoxLayout()
         left.setSpacing(6)  # nested layouts would inherit the row's 40 px
@@ -218,7 +224,9 @@ class StartPage(QWidget):
         left.addWidget(self.tagline)
         left.addSpacing(18)
         left.addLayout(buttons)
-        left.addSpacing(26)
+        left.addSpacing(4)
+        left.addWidget(self.folder_label)
+        left.addSpacing(18)
         left.addWidget(self.presets_heading)
         left.addWidget(self.loading)
         left.addLayout(self.grid)
@@ -295,6 +303,31 @@ class StartPage(QWidget):
             button.clicked.connect(lambda _=False, p=path: self.recent_chosen.emit(p))
             self.recent_box.addWidget(button)
 
+    def set_projects_folder(self, folder: Path) -> None:
+        """Show the projects folder (a link that opens it in the file manager)."""
+        self._folder = Path(folder)
+        self._show_folder()
+
+    def _show_folder(self) -> None:
+        self.folder_label.setVisible(self._folder is not None)
+        if self._folder is None:
+            return
+        shown = str(self._folder)
+        home = str(Path.home())
+        if shown == home or shown.startswith(home + os.sep):
+            shown = "~" + shown[len(home):]
+        link = f'<a href="open">{html.escape(shown)}</a>'
+        self.folder_label.setText(self.tr("Projects folder: %1").replace("%1", link))
+        self.folder_label.setToolTip(self.tr("New projects are saved here, and the runs of unsaved ones go to "
+                                             "its runs/ folder. Change it in Preferences."))
+        self.folder_label.setStyleSheet(f"color: {theme.colors().text_dim.name()};")
+
+    def _open_folder(self, _link: str) -> None:
+        if self._folder is None:
+            return
+        self._folder.mkdir(parents=True, exist_ok=True)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._folder)))
+
     def card(self, name: str) -> PresetCard:
         return next(c for c in self.cards if c.entry.name == name)
 
@@ -323,6 +356,7 @@ class StartPage(QWidget):
         self.recent_heading.setText(self.tr("Recent projects"))
         self.loading.setText(self.tr("Loading presets…"))
         self.tagline.setStyleSheet(f"color: {theme.colors().text_dim.name()};")
+        self._show_folder()
         self.set_recent(self._recent)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802
