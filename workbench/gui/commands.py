@@ -229,6 +229,40 @@ class SetParamCommand(GraphCommand):
         restore_order(self.graph, [n.id for n in self.graph.nodes], self._edge_order)
 
 
+class SetParamsCommand(GraphCommand):
+    """Change several params of several nodes as one undo step ({node id: {param: value}}), e.g.
+    fitting the drawing to its data. Each change is a SetParamCommand, applied in order (held
+    here, not as Qt child commands: a child's Python side could be collected before Qt calls it)."""
+
+    def __init__(self, graph: Graph, edits: Mapping[str, Mapping[str, Any]], text: str,
+                 parent: QUndoCommand | None = None) -> None:
+        super().__init__(graph, text, parent)
+        self.edits = {nid: dict(params) for nid, params in edits.items()}
+        self.steps = [SetParamCommand(graph, nid, key, value)
+                      for nid, params in self.edits.items() if graph.has_node(nid) for key, value in params.items()]
+
+    def redo(self) -> None:
+        for step in self.steps:
+            step.redo()
+
+    def undo(self) -> None:
+        for step in reversed(self.steps):
+            step.undo()
+
+    def check(self) -> str | None:
+        def apply(graph: Graph) -> None:
+            for nid, params in self.edits.items():
+                for key, value in params.items():
+                    graph.set_param(nid, key, value)
+
+        if not self.edits:
+            return QCoreApplication.translate("Commands", "Nothing to change.")
+        missing = [nid for nid in self.edits if not self.graph.has_node(nid)]
+        if missing:
+            return QCoreApplication.translate("Commands", "The layer %1 is gone.").replace("%1", missing[0])
+        return self.refusal_on_copy(apply)
+
+
 class SetTrainingCommand(GraphCommand):
     """Freeze or unfreeze nodes, or change their learning-rate factor: one undo step for the
     whole selection (None keeps a value as it is)."""

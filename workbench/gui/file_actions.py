@@ -89,7 +89,7 @@ class FileActions(_Base):
             return
         old = self.session
         self.session = None
-        for panel in (self.scene, self.inspector, self.problems, self.summary, self.code_view):
+        for panel in (self.scene, self.inspector, self.problems, self.summary, self.code_view, self.data_follower):
             panel.set_session(None)
         self.undo_group.removeStack(old.undo_stack)
         old.close()

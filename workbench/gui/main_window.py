@@ -32,6 +32,7 @@ from workbench.gui.blocks import BlockLibrary
 from workbench.gui.canvas.scene import GraphScene
 from workbench.gui.canvas.view import GraphView
 from workbench.gui.code_view import CodeView
+from workbench.gui.data_fit import DataFollower
 from workbench.gui.edit_actions import EditActions
 from workbench.gui.file_actions import FileActions, blank_project
 from workbench.gui.i18n import install_language
@@ -113,6 +114,7 @@ class MainWindow(FileActions, EditActions, QMainWindow):
         self.docks = [self.palette_dock, self.inspector_dock, self.problems_dock, self.summary_dock, self.code_dock,
                       self.training_dock, self.curves_dock, self.results_dock]
         self.read_only_banner = ReadOnlyBanner(self.view)
+        self.data_follower = DataFollower(self.view, self)  # "Fit the drawing" when the dataset changes
 
         self.undo_group = QUndoGroup(self)
         self._build_actions()
@@ -344,6 +346,8 @@ class MainWindow(FileActions, EditActions, QMainWindow):
         self.training.status_message.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
         self.training.form.settings_edited.connect(self._run_settings_edited)
         self.project_opened.connect(lambda _project: self.training.set_session(self.session))
+        self.project_opened.connect(lambda _project: self.data_follower.set_session(self.session))
+        self.training.data_fitted.connect(self.data_follower.follow_run)
         self.project_saved.connect(lambda _path: self.training.runs.refresh())  # runs/ is beside the file
 
     # ----- texts and look ------------------------------------------------------------------
@@ -708,5 +712,6 @@ class MainWindow(FileActions, EditActions, QMainWindow):
         self.discard_recovery()
         self.autosave_timer.stop()
         self.training.shutdown()  # a run stops after its current step and keeps what it has
+        self.data_follower.shutdown()
         self._close_session()
         event.accept()

@@ -381,8 +381,14 @@ def run_job(job: dict[str, Any], pipe: EventPipe, control: Control) -> dict[str,
         prepared = prepare_run(project, None, project.dataset if job.get("fit_data") else None)
         changes = list(prepared.changes)
         bundle = prepared.data
+        from workbench.fit_to_data import param_edits
+
+        # What fitting to the data changed, by node and param: the app's drawing follows it.
+        fitted = param_edits(project.graph, prepared.project.graph)
         pipe.send({"kind": "prepared", "task": bundle.task, "train_size": bundle.train_size,
                    "val_size": bundle.val_size, "description": bundle.description, "changes": changes,
+                   "fitted": {nid: {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
+                              for nid, params in fitted.items()},
                    "epochs": prepared.project.training.epochs,
                    "init": prepared.init.lines() if prepared.init is not None else []})
         resume = Path(job["resume_from"]) if job.get("resume_from") else None

@@ -181,6 +181,7 @@ class TrainingPanel(QObject):
     paused_changed = Signal(bool)
     results_shown = Signal(object)  # RunResults
     status_message = Signal(str, int)  # text for the status bar, milliseconds
+    data_fitted = Signal(object)  # {node id: {param: value}}: what the run changed to fit its data
     sample_finished = Signal(str)  # text generated in the Results panel (or the reason it was not)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -574,6 +575,8 @@ class TrainingPanel(QObject):
     def _prepared(self, info: dict[str, Any]) -> None:
         for change in info.get("changes") or []:
             self.status_message.emit(self.tr("To fit the data: %1").replace("%1", change), 8000)
+        if info.get("fitted"):
+            self.data_fitted.emit(info["fitted"])
         init = [line.strip() for line in info.get("init") or []]
         if init:  # what init_from loaded and skipped (the core's words; also in summary.json)
             self.status_message.emit("; ".join(init), 15000)
