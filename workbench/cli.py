@@ -172,6 +172,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-body-mb", type=float, default=8.0, metavar="M", help="larger request bodies are refused (413)")
     p.add_argument("--write-dockerfile", metavar="DIR",
                    help="write a Dockerfile, requirements.txt and the model files to DIR instead of serving")
+
+    p = sub.add_parser("tune", help="search run settings and marked layer parameters (Optuna); print the best trials")
+    p.add_argument("project", help="project file or preset name")
+    p.add_argument("--trials", type=int, default=20, metavar="N", help="trials to run now (default 20)")
+    p.add_argument("--objectives", default="val_loss", metavar="NAMES",
+                   help="comma-separated, each maximised or minimised as it should be: val_accuracy, val_loss, "
+                        "val_mae, params, flops, latency_ms (default val_loss); two or more give a Pareto front")
+    p.add_argument("--space", metavar="SPACE.json", help="entries that replace the default search space")
+    p.add_argument("--epochs", type=int, metavar="N", help="epochs of every trial (default: the project's, at most 5)")
+    p.add_argument("--timeout", type=float, metavar="S", help="start no trial after S seconds")
+    p.add_argument("--storage", metavar="URL", help="Optuna storage (default sqlite:///<project>.optuna.db beside it)")
+    p.add_argument("--study", metavar="NAME", help="study name (default: the project's); an existing one continues")
+    p.add_argument("--parallel", type=int, default=1, metavar="K", help="processes running trials at once")
+    p.add_argument("--threads", type=int, default=1, metavar="N", help="torch threads per process (default 1)")
     return parser
 
 
@@ -564,6 +578,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
                          dockerfile_dir=args.write_dockerfile)
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    from workbench.tuning.command import tune_command
+
+    try:
+        return tune_command(args.project, trials=args.trials, objectives=args.objectives, space_file=args.space,
+                            storage=args.storage, study=args.study, parallel=args.parallel, timeout_s=args.timeout,
+                            epochs=args.epochs, threads=args.threads)
+    except KeyboardInterrupt:
+        print("workbench: interrupted; the same command continues the study", file=sys.stderr)
+        return 130
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from workbench.export import ExportOptions, export_run
 
@@ -667,6 +693,7 @@ _COMMANDS = {
     "distill": cmd_distill,
     "bench": cmd_bench,
     "serve": cmd_serve,
+    "tune": cmd_tune,
 }
 
 

@@ -18,8 +18,10 @@ def test_the_default_space_has_run_settings_dropout_and_marked_params() -> None:
     project = resolve_project("digits-mlp")
     project.graph.set_search(project.graph.node_by_name("fc1").id, "out_features", [32, 64])
     space = build_space(project)
-    assert {"lr", "batch_size", "optimizer", "weight_decay", "scheduler", "dropout.p", "fc1.out_features"} \
-        == set(space.names())
+    assert {"lr", "batch_size", "optimizer", "weight_decay", "scheduler", "dropout.p", "fc1.out_features",
+            "fc2.out_features"} == set(space.names())  # the preset marks both widths searchable
+    assert next(d for d in space.dimensions if d.name == "fc1.out_features").choices == (32, 64)
+    assert space.fixed == {"epochs": 5}  # the preset's 20, capped for a search
     lr = next(d for d in space.dimensions if d.name == "lr")
     assert (lr.kind, lr.log) == ("float", True)
 

@@ -15,13 +15,17 @@ from workbench.tuning.study import TrialRecord, default_storage, default_study_n
 
 def tune_command(project_ref: str, *, trials: int, objectives: str, space_file: str | None = None,
                  storage: str | None = None, study: str | None = None, parallel: int = 1,
-                 timeout_s: float | None = None, epochs: int | None = None, out: TextIO = sys.stdout,
-                 err: TextIO = sys.stderr) -> int:
-    """Run a search over `project_ref` (a project file or preset name) and print its trials and front."""
+                 timeout_s: float | None = None, epochs: int | None = None, threads: int = 1,
+                 out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run a search over `project_ref` (a project file or preset name) and print its trials and front
+    (on `out`, default stdout; what it searches on `err`, default stderr)."""
+    out, err = out or sys.stdout, err or sys.stderr
     from workbench.presets import resolve_project
 
     if timeout_s is not None and timeout_s <= 0:
         raise TuningError(f"--timeout must be a number of seconds > 0, got {timeout_s:g}")
+    if threads < 1:
+        raise TuningError(f"--threads must be at least 1, got {threads}")
     if epochs is not None and epochs < 1:
         raise TuningError(f"--epochs must be at least 1, got {epochs}")
     project = resolve_project(project_ref)
@@ -31,7 +35,8 @@ def tune_command(project_ref: str, *, trials: int, objectives: str, space_file: 
     space = build_space(project, overrides)
     goals = parse_objectives(objectives)
     options = TuneOptions(trials=trials, objectives=goals, space=space, storage=storage or default_storage(project),
-                          study=study or default_study_name(project), timeout_s=timeout_s, parallel=parallel)
+                          study=study or default_study_name(project), timeout_s=timeout_s, parallel=parallel,
+                          threads=threads)
     arrows = ", ".join(f"{o.name} {'↑' if o.direction == 'maximize' else '↓'}" for o in goals)
     pruning = ("pruning: median rule on each epoch's " + goals[0].name if options.prunes else
                "pruning: off (Optuna cannot prune a multi-objective study)" if len(goals) > 1 else

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -49,7 +50,10 @@ class TuneOptions:
     study: str
     timeout_s: float | None = None
     parallel: int = 1  # processes running trials at once on this machine
-    threads: int | None = None  # torch threads per process (None: the cores shared among them)
+    # torch threads per process. One: a search is many small runs, and K processes of one
+    # thread each use K cores better than one run's intra-op threads do; on a busy machine a
+    # second thread made a digits-MLP trial 16x slower (threads spinning for a core).
+    threads: int = 1
 
     @property
     def prunes(self) -> bool:
@@ -102,6 +106,7 @@ def run_trial(trial: Any, project: Project, options: TuneOptions, listeners: lis
     values = options.space.suggest(trial)
     run_dir = trials_folder(project, options.study) / f"trial-{trial.number:04d}"
     trial.set_user_attr("run_dir", str(run_dir.resolve()))
+    trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")  # which process ran it
     record = {"study": options.study, "storage": _shown_url(options.storage), "trial": trial.number,
               "objectives": [o.name for o in options.objectives], "params": values, "state": "RUNNING"}
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -135,7 +140,11 @@ def run_trial(trial: Any, project: Project, options: TuneOptions, listeners: lis
         if control is not None:
             control.attach(trainer)
 
-    result = train_project(prepared, run_dir, listeners=[report, *(listeners or [])], on_trainer=on_trainer)
+    try:
+        result = train_project(prepared, run_dir, listeners=[report, *(listeners or [])], on_trainer=on_trainer)
+    except KeyboardInterrupt:
+        fail("interrupted (Ctrl+C)")
+        raise
     if pruned:
         message = f"pruned after epoch {pruned['epoch']}: below the median of earlier trials"
         trial.set_user_attr("message", message)
@@ -196,7 +205,7 @@ def tune(project_ref: str, project: Project, options: TuneOptions,
     if options.parallel < 1:
         raise TuningError(f"--parallel must be at least 1, got {options.parallel}")
     workers = min(options.parallel, options.trials)
-    threads = options.threads or max(1, (os.cpu_count() or 1) // workers)
+    threads = options.threads
     _set_threads(threads)
     if workers == 1:
         return run_trials(project, options, on_trial)
@@ -228,7 +237,7 @@ def _worker(project_ref: str, options: TuneOptions, queue: Any) -> None:
     """A process of a parallel search: its share of the trials, each reported to the first process."""
     from workbench.presets import resolve_project
 
-    _set_threads(options.threads or 1)
+    _set_threads(options.threads)
     try:
         run_trials(resolve_project(project_ref), options, lambda record: queue.put(record.to_dict()))
     except KeyboardInterrupt:

@@ -3,7 +3,8 @@
 Names are run settings (`lr`, `batch_size`, `optimizer`, `weight_decay`, `scheduler`, any other
 field of TrainSettings) and node parameters as `<node name>.<param>` (`fc1.out_features`,
 `dropout.p`). The default space covers the usual run settings, every Dropout's rate, and the
-node parameters the user marked searchable in the project (the nodes' `search` records). A space
+node parameters the user marked searchable in the project (the nodes' `search` records); it
+fixes the epochs at the project's, at most DEFAULT_EPOCHS. A space
 file (`--space SPACE.json`) overrides it entry by entry:
 
     {"lr": {"low": 1e-4, "high": 1e-2, "log": true},   a range (log: spread over magnitudes)
@@ -41,6 +42,9 @@ DEFAULT_TRAINING: dict[str, Any] = {
     "scheduler": [s for s in SCHEDULERS if s != "step"],
 }
 DEFAULT_DROPOUT = {"low": 0.0, "high": 0.5}  # every Dropout's p, unless the node says otherwise
+# Trials train at most this many epochs unless the space or --epochs says otherwise: a search
+# ranks settings on a short budget, then the chosen ones train in full.
+DEFAULT_EPOCHS = 5
 # Settings a search never varies: they say where and how a run happens, not what it learns.
 NOT_SEARCHABLE = frozenset({"device", "num_workers", "init_from", "precision"})
 
@@ -136,6 +140,7 @@ def default_space(project: Project) -> dict[str, Any]:
     """The entries of the default space for `project`: run settings, Dropout rates, and the node
     parameters marked searchable."""
     entries: dict[str, Any] = dict(DEFAULT_TRAINING)
+    entries["epochs"] = min(project.training.epochs, DEFAULT_EPOCHS)
     for node in project.graph.nodes:
         if node.type == "Dropout" and "p" not in node.search:
             entries[f"{node.name}.p"] = dict(DEFAULT_DROPOUT)

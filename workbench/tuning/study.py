@@ -52,7 +52,7 @@ def trials_folder(project: Project, study_name: str) -> Path:
 def open_storage(url: str) -> Any:
     """An Optuna RDBStorage for `url`, with lock waits on SQLite and heartbeats."""
     import optuna
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import IntegrityError, OperationalError
 
     engine_kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
@@ -65,7 +65,7 @@ def open_storage(url: str) -> Any:
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=HEARTBEAT_S,
                                                   grace_period=GRACE_S)
-        except OperationalError as exc:
+        except (OperationalError, IntegrityError) as exc:
             if attempt == _OPEN_TRIES - 1:
                 raise TuningError(f"storage {url}: cannot be opened ({str(exc).splitlines()[0]})") from None
             time.sleep(0.2 * (attempt + 1))  # another process is creating the tables
