@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
@@ -85,3 +86,41 @@ class Metrics:
                       "# TYPE workbench_batch_size_max gauge",
                       f"workbench_batch_size_max {int(self.batch_size.max)}"]
         return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Totals:
+    """What a watcher of the server needs from `/metrics`: predictions, errors and latency."""
+
+    requests: int  # every request answered, /metrics included
+    predictions: int  # /predict requests answered
+    errors: int  # requests answered with a 4xx or 5xx
+    latency_sum_s: float  # the /predict latencies added up
+
+    @property
+    def mean_latency_ms(self) -> float | None:
+        """Mean /predict latency so far; None before the first prediction."""
+        return 1000.0 * self.latency_sum_s / self.predictions if self.predictions else None
+
+
+def read_totals(text: str) -> Totals:
+    """The totals in a `/metrics` text as `Metrics.render` writes it (unknown lines are ignored)."""
+    requests = predictions = errors = 0
+    latency = 0.0
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name, _, value = line.rpartition(" ")
+        try:
+            number = float(value)
+        except ValueError:
+            continue
+        if name.startswith("workbench_requests_total{"):
+            requests += int(number)
+        elif name == "workbench_request_errors_total":
+            errors = int(number)
+        elif name == "workbench_predict_latency_seconds_count":
+            predictions = int(number)
+        elif name == "workbench_predict_latency_seconds_sum":
+            latency = number
+    return Totals(requests, predictions, errors, latency)
