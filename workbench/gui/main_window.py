@@ -129,6 +129,14 @@ class MainWindow(FileActions, EditActions, QMainWindow):
         self.set_export_handler(lambda project, parent: open_export_dialog(
             project, parent, start_distillation=self.training.start_distillation))
         # --- end Export dialog ---
+        # --- Serving (Run > Serve…), workbench/gui/serve_panel.py ---
+        from workbench.gui.serve_panel import ServeController
+
+        self.serving = ServeController(self)
+        self.act_serve = self._action(lambda: self.tr("Ser&ve…"), self.serve)
+        self.run_menu.addSeparator()
+        self.run_menu.addAction(self.act_serve)
+        # --- end Serving ---
 
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave)
@@ -668,6 +676,11 @@ class MainWindow(FileActions, EditActions, QMainWindow):
             return
         self._export_handler(self.session.project, self)
 
+    def serve(self) -> None:
+        """Run › Serve…: the serving panel, with the run selected in the Training panel (if any)."""
+        info = self.training.runs.current_info()
+        self.serving.show_panel(self.session.project if self.session else None, info.path if info else None)
+
     def new_from_pretrained(self) -> None:
         """File › New from pretrained model…: import a torchvision classifier, then open it."""
         from workbench.gui.pretrained_dialog import PretrainedDialog  # imports torchvision: on demand
@@ -712,6 +725,7 @@ class MainWindow(FileActions, EditActions, QMainWindow):
         self.discard_recovery()
         self.autosave_timer.stop()
         self.training.shutdown()  # a run stops after its current step and keeps what it has
+        self.serving.shutdown()  # the model's server ends with the window that started it
         self.data_follower.shutdown()
         self._close_session()
         event.accept()
