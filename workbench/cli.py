@@ -71,8 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("project", help="project file or preset name")
     p.add_argument("--batch-size", type=int, default=None, help="batch size for the memory estimate")
 
-    p = sub.add_parser("import", help="import a pretrained torchvision model as a project (with its weights)")
-    p.add_argument("source", metavar="torchvision:NAME", help="e.g. torchvision:resnet18, torchvision:mobilenet_v3_small")
+    p = sub.add_parser("import", help="import a pretrained torchvision model or an ONNX file as a project (with its weights)")
+    p.add_argument("source", metavar="torchvision:NAME|FILE.onnx",
+                   help="e.g. torchvision:resnet18, torchvision:mobilenet_v3_small, or model.onnx (checked against onnxruntime)")
     p.add_argument("--out", required=True, metavar="PROJECT.json", help="project file to write (weights go beside it)")
     p.add_argument("--weights", metavar="DEFAULT|PATH",
                    help="torchvision's published weights (DEFAULT or a name such as IMAGENET1K_V1: from the cache, "
@@ -270,13 +271,26 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    if args.source.lower().endswith(".onnx"):
+        return _import_onnx(args)
     library, _, name = args.source.partition(":")
     if library != "torchvision" or not name:
-        raise WorkbenchError(f"import {args.source}: expected torchvision:NAME, e.g. torchvision:resnet18")
+        raise WorkbenchError(f"import {args.source}: expected torchvision:NAME or a .onnx file, e.g. torchvision:resnet18")
     from workbench.model_import import import_torchvision
 
     result = import_torchvision(name, args.out, weights=args.weights, classes=args.classes)
     for line in result.lines():
+        print(line)
+    return 0
+
+
+def _import_onnx(args: argparse.Namespace) -> int:
+    if args.weights or args.classes:
+        raise WorkbenchError(f"import {args.source}: --weights and --classes are for torchvision models; an ONNX file "
+                             "brings its own weights (replace the head after importing)")
+    from workbench.model_import import import_onnx
+
+    for line in import_onnx(args.source, args.out).lines():
         print(line)
     return 0
 
