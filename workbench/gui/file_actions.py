@@ -130,11 +130,15 @@ class FileActions(_Base):
             start = str(self.settings.last_folder or (self.settings.projects_folder if self.settings.projects_folder.is_dir()
                                                        else Path.home()))
         path, _ = QFileDialog.getOpenFileName(self, self.tr("Open project"), start,
-                                              self.tr("Workbench projects (*.json);;All files (*)"))
+                                              self.tr("Workbench projects (*.json);;ONNX models (*.onnx);;All files (*)"))
         if path:
             self.open_file(path)
 
     def open_file(self, path: str) -> bool:
+        if path.lower().endswith(".onnx"):  # imported as a new, unsaved project
+            from workbench.gui.onnx_open import open_onnx
+
+            return open_onnx(self, path)
         from workbench.project import load_project
 
         if not self.maybe_save():
