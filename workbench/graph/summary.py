@@ -8,11 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-from torch.utils.flop_counter import FlopCounterMode
-
 from workbench.graph.analysis import check
-from workbench.graph.builder import GraphModule
 from workbench.graph.document import Graph
 
 BYTES_PER_VALUE = 4  # fp32
@@ -48,6 +44,13 @@ class ModelSummary:
 
 def summarize(graph: Graph, batch_size: int = 32, optimizer: str = "adam") -> ModelSummary:
     """Summarize a valid graph (GraphError listing the problems otherwise)."""
+    # Here rather than at the top: `workbench presets` formats counts with this module and must
+    # not wait ~2 s for torch.
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from workbench.graph.builder import GraphModule
+
     analysis = check(graph)
     with torch.device("meta"):
         model = GraphModule(graph, analysis)
