@@ -56,11 +56,11 @@ def test_the_panel_serves_a_run_counts_its_requests_and_stops_it(qtbot, panel, t
     assert f'href="{url}/"' in panel.url_label.text() and panel.copy_button.isEnabled()
     panel.copy_url()
     assert QGuiApplication.clipboard().text() == url + "/"
-    assert panel.requests_label.text() == "0 · 0 errors"
+    assert panel.requests_label.text() == "0 answered · 0 errors"
     good = httpx.post(f"{url}/predict", json={"instances": [[[0.5] * 8] * 8]}, timeout=30)
     assert good.status_code == 200 and good.json()["predictions"][0]["class"] in [str(i) for i in range(10)]
     assert httpx.post(f"{url}/predict", json={"instances": [[0.5] * 8]}, timeout=30).status_code == 422
-    qtbot.waitUntil(lambda: panel.requests_label.text() == "2 · 1 error", timeout=10_000)
+    qtbot.waitUntil(lambda: panel.requests_label.text() == "2 answered · 1 error", timeout=10_000)
     assert re.fullmatch(r"\d+\.\d ms mean; \d+\.\d ms in the last second", panel.latency_label.text())
     pid = panel.server.pid
     assert pid is not None and not _gone(pid)

@@ -325,7 +325,7 @@ class ServePanel(QDialog):
         self.output.setReadOnly(True)
         self.output.setMaximumBlockCount(LOG_LINES)
         self.output.setPlaceholderText(self.tr("The server's messages appear here."))
-        self.output.setFixedHeight(110)
+        self.output.setMinimumHeight(90)
         self.note = QLabel(self.tr("Closing this window keeps the server running (Run › Serve… shows it "
                                    "again); closing Workbench stops it."))
         self.note.setWordWrap(True)
@@ -335,7 +335,7 @@ class ServePanel(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(self.output)
+        layout.addWidget(self.output, 1)  # the log takes the room the window is given
         layout.addWidget(self.note)
         layout.addWidget(buttons)
         self.resize(620, 420)
@@ -441,7 +441,7 @@ class ServePanel(QDialog):
 
     def _show_totals(self, totals: Totals) -> None:
         errors = self.tr("1 error") if totals.errors == 1 else self.tr("%1 errors").replace("%1", f"{totals.errors:,}")
-        self.requests_label.setText(f"{totals.predictions:,} · {errors}")
+        self.requests_label.setText(self.tr("%1 answered · %2").replace("%1", f"{totals.predictions:,}").replace("%2", errors))
         mean, recent = totals.mean_latency_ms, self.server.recent_latency_ms
         if mean is None:
             self.latency_label.setText("—")
