@@ -117,8 +117,10 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export a trained run as verified files, with optional compression")
     p.add_argument("run_dir", help="run folder made by 'workbench train'")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the exported files and the report")
-    p.add_argument("--format", default="onnx", help="comma-separated: onnx, safetensors, pt2, code (default: onnx)")
-    p.add_argument("--quantize", default="", help="comma-separated: int8-dynamic, int8-static, fp16")
+    p.add_argument("--format", default="onnx", metavar="onnx,safetensors,pt2,code",
+                   help="comma-separated: onnx, safetensors, pt2, code (default: onnx)")
+    p.add_argument("--quantize", default="", metavar="int8-dynamic,int8-static,fp16",
+                   help="comma-separated: int8-dynamic, int8-static, fp16")
     p.add_argument("--prune", type=float, metavar="FRACTION", help="global magnitude pruning: share of weights set to zero")
     p.add_argument("--prune-channels", type=float, metavar="FRACTION", help="structured pruning: share of channels removed")
     p.add_argument("--finetune-epochs", type=int, default=0, metavar="N", help="training after pruning, to recover accuracy")
