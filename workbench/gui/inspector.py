@@ -30,6 +30,7 @@ from workbench.errors import GraphError
 from workbench.gui import theme
 from workbench.gui.labels import category_label
 from workbench.graph.document import EventKind
+from workbench.graph.search_values import format_search_entry, parse_search_text, searchable
 from workbench.gui.session import EditorSession
 from workbench.layers.params import ParamSpec
 
@@ -60,6 +61,7 @@ class Inspector(QWidget):
         self.node_id: str | None = None
         self._node_type: str | None = None
         self._fields: dict[str, _Field] = {}
+        self._search_fields: dict[str, _Field] = {}  # numeric params: the values a search may try
         self._selection_count = 0
 
         self.title = QLabel()
@@ -174,6 +176,7 @@ class Inspector(QWidget):
         while self.form.rowCount():
             self.form.removeRow(0)
         self._fields.clear()
+        self._search_fields.clear()
 
     def _build_form(self, params: tuple[ParamSpec, ...]) -> None:
         self._clear_form()
@@ -191,6 +194,8 @@ class Inspector(QWidget):
             col.addWidget(field.error)
             self.form.addRow(label, column)
             self._fields[spec.name] = field
+            if searchable(spec):
+                self._add_search_field(spec)
         if not params:
             note = QLabel(self.tr("This layer has no parameters."))
             note.setEnabled(False)
@@ -242,6 +247,9 @@ class Inspector(QWidget):
         self.trainable_box.setVisible(has_weights or not node.trainable)
         self.lr_scale_edit.setVisible(has_weights)
         self.lr_scale_label.setVisible(has_weights)
+        for name, field in self._search_fields.items():
+            field.write(node.search.get(name))
+            self._set_error(field.error, "", field.editor)
         for name, field in self._fields.items():
             field.editor.blockSignals(True)
             field.write(node.params.get(name))
@@ -272,7 +280,7 @@ class Inspector(QWidget):
         if event.kind is EventKind.NODE_REMOVED and event.node_id == self.node_id:
             self.show_node(None)
         elif event.node_id == self.node_id and event.kind in (EventKind.PARAMS_CHANGED, EventKind.NODE_RENAMED,
-                                                               EventKind.TRAINING_CHANGED):
+                                                               EventKind.TRAINING_CHANGED, EventKind.SEARCH_CHANGED):
             self._refresh_values()
         elif event.kind is EventKind.RESET:
             self.show_node(None)
@@ -319,6 +327,41 @@ class Inspector(QWidget):
         value = round(self.lr_scale_edit.value(), 6)
         if self.session.graph.node(self.node_id).lr_scale != value:
             self.session.push(SetTrainingCommand(self.session.graph, [self.node_id], lr_scale=value))
+
+    def _add_search_field(self, spec: ParamSpec) -> None:
+        """A "search" row under a numeric param: the values Run › Search… may try for it."""
+        edit = QLineEdit()
+        edit.setPlaceholderText(self.tr("not searched (e.g. 32, 64, 128 or 16..256 log)"))
+        edit.setToolTip(self.tr("Values a search may try: a list (32, 64, 128) or a range (16..256, "
+                                "16..256 log); empty: not searched"))
+        field = _Field(spec, edit, edit.text, lambda v: edit.setText(format_search_entry(v)))
+        edit.editingFinished.connect(lambda n=spec.name: self._commit_search(n))
+        column = QWidget()
+        col = QVBoxLayout(column)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(2)
+        col.addWidget(edit)
+        col.addWidget(field.error)
+        label = QLabel(self.tr("  search"))
+        label.setToolTip(edit.toolTip())
+        self.form.addRow(label, column)
+        self._search_fields[spec.name] = field
+
+    def _commit_search(self, name: str) -> None:
+        from workbench.gui.search.commands import SetSearchCommand
+
+        if self.session is None or self.node_id is None:
+            return
+        field = self._search_fields[name]
+        node = self.session.graph.node(self.node_id)
+        try:
+            entry = parse_search_text(node.spec, name, field.read())
+        except GraphError as exc:
+            self._refuse(field, str(exc))
+            return
+        self._set_error(field.error, "", field.editor)
+        if node.search.get(name) != entry:
+            self.session.push(SetSearchCommand(self.session.graph, self.node_id, name, entry))
 
     def _refuse(self, field: _Field, reason: str) -> None:
         self._set_error(field.error, reason, field.editor)

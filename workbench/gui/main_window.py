@@ -251,6 +251,7 @@ class MainWindow(FileActions, EditActions, QMainWindow):
         self.act_pause = self._action(lambda: self.tr("&Resume") if self.training.paused else self.tr("&Pause"),
                                       self.training.toggle_pause, "F6", "pause")
         self.act_pause.setEnabled(False)
+        self.act_search = self._action(lambda: self.tr("&Search…"), self.open_search)
         self.act_about = self._action(lambda: self.tr("&About Workbench"), self.about)
         self.act_about.setMenuRole(QAction.MenuRole.AboutRole)
         # Delete/Backspace and the clipboard keys belong to text fields when they have focus.
@@ -261,7 +262,7 @@ class MainWindow(FileActions, EditActions, QMainWindow):
             self.act_save, self.act_save_as, self.act_export, self.act_close, self.act_cut, self.act_copy, self.act_paste,
             self.act_duplicate, self.act_delete, self.act_select_all, self.act_block, self.act_zoom_in, self.act_zoom_out,
             self.act_zoom_reset, self.act_fit, self.act_layout, self.act_train,
-            self.act_freeze, self.act_unfreeze, self.act_replace_head,
+            self.act_freeze, self.act_unfreeze, self.act_replace_head, self.act_search,
         ]
 
     def _menu(self, title: Callable[[], str], parent: QMenu | None = None) -> QMenu:
@@ -302,6 +303,8 @@ class MainWindow(FileActions, EditActions, QMainWindow):
 
         self.run_menu = self._menu(lambda: self.tr("&Run"))
         self.run_menu.addActions([self.act_train, self.act_pause, self.act_stop])
+        self.run_menu.addSeparator()
+        self.run_menu.addAction(self.act_search)
         self.help_menu = self._menu(lambda: self.tr("&Help"))
         self.help_menu.addAction(self.act_about)
 
@@ -663,6 +666,12 @@ class MainWindow(FileActions, EditActions, QMainWindow):
             self.statusBar().showMessage(self.tr("Training is not available in this build yet."), 6000)
             return False
         return bool(self._train_handler(self.session.project))
+
+    def open_search(self) -> None:
+        """Run › Search…: a hyperparameter search on the project, shown live (gui/search)."""
+        from workbench.gui.search import open_search_window
+
+        open_search_window(self)
 
     def stop(self) -> None:
         if self._stop_handler is not None:

@@ -164,13 +164,18 @@ def run_trial(trial: Any, project: Project, options: TuneOptions, listeners: lis
 
 def run_trials(project: Project, options: TuneOptions, on_trial: Callable[[TrialRecord], None] | None = None,
                control: SearchControl | None = None,
-               listeners: list[Callable[[Any], None]] | None = None) -> Any:
+               listeners: list[Callable[[Any], None]] | None = None,
+               on_study: Callable[[Any], None] | None = None) -> Any:
     """Run `options.trials` trials of the study in this process; returns the Optuna study.
 
-    `on_trial` gets each finished trial (complete, pruned or failed). A KeyboardInterrupt marks
-    the running trial failed and propagates; the study continues with the next `tune`.
+    `on_trial` gets each finished trial (complete, pruned or failed); `on_study` gets the study
+    once it is open (with the trials of earlier searches) and again after each trial. A
+    KeyboardInterrupt marks the running trial failed and propagates; the study continues with
+    the next `tune`.
     """
     study = open_study(options.storage, options.study, options.objectives, pruner=make_pruner(options))
+    if on_study is not None:
+        on_study(study)
 
     def objective(trial: Any) -> tuple[float, ...] | float:
         values = run_trial(trial, project, options, listeners=listeners, control=control)
@@ -179,6 +184,8 @@ def run_trials(project: Project, options: TuneOptions, on_trial: Callable[[Trial
     def finished(study: Any, trial: Any) -> None:
         if on_trial is not None:
             on_trial(TrialRecord.from_trial(trial))
+        if on_study is not None:
+            on_study(study)
         if control is not None and control.stopped.is_set():
             study.stop()
 

@@ -157,3 +157,24 @@ def importances(study: Any, objective: int = 0, minimum_trials: int = 4) -> dict
     except (RuntimeError, ValueError) as exc:  # e.g. every complete trial has the same params
         log.info("no importances yet: %s", exc)
         return {}
+
+
+@dataclass(frozen=True)
+class StudySnapshot:
+    """A study as a view shows it at one moment: its trials, the best ones, the importances."""
+
+    study: str
+    storage: str
+    objectives: tuple[Objective, ...]
+    trials: tuple[TrialRecord, ...]
+    front: frozenset[int]  # numbers of the trials on the Pareto front (the best one, single objective)
+    importances: dict[str, float]  # for the first objective; {} until enough trials completed
+
+    def trial(self, number: int) -> TrialRecord | None:
+        return next((t for t in self.trials if t.number == number), None)
+
+
+def snapshot(study: Any, storage: str, objectives: tuple[Objective, ...]) -> StudySnapshot:
+    """Read the study once (trials, front, importances) for a view on another thread."""
+    return StudySnapshot(study.study_name, storage, objectives, tuple(study_records(study)),
+                         frozenset(r.number for r in pareto_front(study)), importances(study))
