@@ -81,7 +81,9 @@ class FileActions(_Base):
         self._show_editor()
         self._update_title()
         self._update_counts()
-        QTimer.singleShot(0, lambda: self.view.fit(min_zoom=OPEN_MIN_ZOOM))
+        # A project from no file of the user's (a preset) may be laid out anew to fit the view.
+        arrange = project.path is None and not dirty
+        QTimer.singleShot(0, lambda: self.view.open_fitted(arrange, min_zoom=OPEN_MIN_ZOOM))
         self.project_opened.emit(project)
 
     def _close_session(self) -> None:

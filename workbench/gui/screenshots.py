@@ -76,9 +76,7 @@ def editor(out: Path) -> None:
     conv2 = graph.node_by_name("conv2").id
     window.scene.select_nodes([conv2])
     window.summary_dock.raise_()
-    window.view.set_zoom(0.9)
-    window.view.centerOn(QPointF(700, 40))
-    _save(window, out / "editor.png")
+    _save(window, out / "editor.png")  # as it opens: fitted, the chain wrapped into rows
 
 
 def shape_error(out: Path) -> None:
@@ -91,9 +89,8 @@ def shape_error(out: Path) -> None:
     window.session.push(RemoveCommand(graph, [flatten]))
     window.session.push(ConnectCommand(graph, digits, fc1))
     _settle(window)
-    window.reveal_node(fc1)
-    window.view.set_zoom(0.95)
-    window.view.centerOn(QPointF(480, 40))
+    window.scene.select_nodes([fc1])
+    window.view.fit()
     _save(window, out / "shape-error.png")
 
 
@@ -104,7 +101,7 @@ def connect_refused(out: Path) -> None:
     graph = window.session.graph
     window.view.set_zoom(1.0)
     fc2, fc1 = graph.node_by_name("fc2").id, graph.node_by_name("fc1").id
-    window.view.centerOn(QPointF(graph.node(fc1).position[0] + 330, 60))
+    window.view.center_on_nodes([fc1, fc2])
     scene = window.scene
     # A drag from fc2's output back to fc1's taken input, caught before the mouse is released.
     scene._begin_connection(scene.nodes[fc2].output, scene.nodes[fc2].output.scenePos())

@@ -9,23 +9,55 @@ from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPainterPath, QPainter
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from workbench.gui import theme
+from workbench.gui.canvas.layout import RETURN_LANE as RETURN_GAP
 
 if TYPE_CHECKING:
     from workbench.graph.document import Edge
     from workbench.gui.canvas.node_item import NodeItem
 
 
-def curve(start: QPointF, end: QPointF) -> QPainterPath:
-    """A horizontal S-curve, as node editors draw them; loops round when going backwards."""
+RETURN_OUT = 24.0  # how far a returning edge leaves its output port before it turns down
+RETURN_RADIUS = 10.0
+
+
+def curve(start: QPointF, end: QPointF, return_y: float | None = None) -> QPainterPath:
+    """A horizontal S-curve, as node editors draw them; loops round when going backwards.
+
+    With `return_y` (above the destination card) an edge that goes back to the left onto a card
+    below (the next row of a wrapped layout) runs like a carriage return instead: right, down,
+    left along `return_y`, down, and into the input, crossing no card on its way.
+    """
+    if return_y is not None and end.x() < start.x() - 2 * RETURN_OUT and return_y > start.y() + 2 * RETURN_RADIUS \
+            and end.y() > return_y + 2 * RETURN_RADIUS:
+        return _return_route(start, end, return_y)
     path = QPainterPath(start)
     dx = max(abs(end.x() - start.x()) * 0.5, 40.0)
     path.cubicTo(QPointF(start.x() + dx, start.y()), QPointF(end.x() - dx, end.y()), end)
     return path
 
 
+def _return_route(start: QPointF, end: QPointF, y: float) -> QPainterPath:
+    r = RETURN_RADIUS
+    right, left = start.x() + RETURN_OUT, end.x() - RETURN_OUT
+    path = QPainterPath(start)
+    path.lineTo(right - r, start.y())
+    path.quadTo(right, start.y(), right, start.y() + r)
+    path.lineTo(right, y - r)
+    path.quadTo(right, y, right - r, y)
+    path.lineTo(left + r, y)
+    path.quadTo(left, y, left, y + r)
+    path.lineTo(left, end.y() - r)
+    path.quadTo(left, end.y(), left + r, end.y())
+    path.lineTo(end)
+    return path
+
+
+TAG_POINT_SIZE = 9.0  # the shape tags' size at 100 %: a project opens at 100 % when it fits
+
+
 def _label_font() -> QFont:
     font = QFont()
-    font.setPointSizeF(7.2)
+    font.setPointSizeF(TAG_POINT_SIZE)
     return font
 
 
@@ -99,7 +131,8 @@ class EdgeItem(QGraphicsItem):
 
     def update_path(self) -> None:
         self.prepareGeometryChange()
-        self._path = curve(self.src.output_pos(), self.dst.input_pos(self.edge.dst_port))
+        self._path = curve(self.src.output_pos(), self.dst.input_pos(self.edge.dst_port),
+                           return_y=self.dst.scenePos().y() - RETURN_GAP / 2)
         # A tag on the wire, half way (it is narrower than the gap between two adjacent cards).
         self.label_item.setPos(self._path.pointAtPercent(0.5))
 

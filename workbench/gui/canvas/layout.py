@@ -166,3 +166,43 @@ def _ancestors(graph: Graph, node_id: str) -> set[str]:
                 seen.add(e.src)
                 todo.append(e.src)
     return seen
+
+
+RETURN_LANE = 50.0  # room between two rows of a wrapped layout, for the edge that returns to the left
+WRAP_COLUMN_WIDTH = 220.0  # a little wider than auto-layout's: room for a 9 pt shape tag between two cards
+
+
+def wrap_layout(graph: Graph, width: float, height: float, card: tuple[float, float],
+                column_width: float = WRAP_COLUMN_WIDTH, lane_height: float = LANE_HEIGHT,
+                row_gap: float = RETURN_LANE, max_zoom: float = 1.0) -> tuple[dict[str, tuple[float, float]], float]:
+    """The auto-layout's columns wrapped into rows, like lines of text, so that the drawing fits
+    a `width` × `height` view at the largest zoom (at most `max_zoom`); returns the positions
+    (top-left kept where the graph's was) and that zoom.
+
+    `card` is the largest card's width and height. Every row holds the same number of columns and
+    every lane of the auto-layout, so a branch stays beside its trunk; the edge from the end of a
+    row to the start of the next runs back through the gap between the rows (canvas.edge_item).
+    """
+    base = auto_layout(graph, column_width, lane_height)
+    if not base:
+        return {}, max_zoom
+    left = min(x for x, _ in base.values())
+    top = min(y for _, y in base.values())
+    column = {nid: round((x - left) / column_width) for nid, (x, _) in base.items()}
+    lane = {nid: round((y - top) / lane_height) for nid, (_, y) in base.items()}
+    columns, lanes = max(column.values()) + 1, max(lane.values()) + 1
+    row_height = lanes * lane_height + row_gap
+    best_zoom, best_per_row = -1.0, columns
+    for per_row in range(columns, 0, -1):  # fewest rows first: ties keep the longer rows
+        rows = math.ceil(columns / per_row)
+        w = (per_row - 1) * column_width + card[0]
+        h = (rows - 1) * row_height + (lanes - 1) * lane_height + card[1]
+        zoom = min(width / w, height / h, max_zoom)
+        if zoom > best_zoom + 1e-9:
+            best_zoom, best_per_row = zoom, per_row
+    positions = {
+        nid: (left + (column[nid] % best_per_row) * column_width,
+              top + (column[nid] // best_per_row) * row_height + lane[nid] * lane_height)
+        for nid in base
+    }
+    return positions, best_zoom

@@ -22,11 +22,14 @@ from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
 
 from workbench.gui import theme
 from workbench.gui.canvas.edge_item import EdgeItem
+from workbench.gui.canvas.layout import wrap_layout
+from workbench.gui.canvas.node_item import WIDTH
 from workbench.gui.canvas.scene import GraphScene
 
 MIME_LAYER = "application/x-workbench-layer"
 MIME_BLOCK = "application/x-workbench-block"
 MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
+FIT_MARGIN = 40.0  # scene units kept free round the drawing when it is fitted to the view
 
 
 class GraphView(QGraphicsView):
@@ -103,7 +106,7 @@ class GraphView(QGraphicsView):
             self.centerOn(0, 0)
             self.zoom_changed.emit(1.0)
             return
-        rect = rect.adjusted(-40, -40, 40, 40)
+        rect = rect.adjusted(-FIT_MARGIN, -FIT_MARGIN, FIT_MARGIN, FIT_MARGIN)
         view = self.viewport().rect()
         factor = min(view.width() / rect.width(), view.height() / rect.height(), 1.0)
         factor = max(factor, min_zoom)
@@ -114,6 +117,33 @@ class GraphView(QGraphicsView):
         else:
             self.centerOn(rect.center())
         self.zoom_changed.emit(self.zoom())
+
+    def open_fitted(self, arrange: bool = False, min_zoom: float = MIN_ZOOM) -> None:
+        """Show a project just opened: fitted to the view, at 100 % at most.
+
+        With `arrange` (a project that comes from no file of the user's, e.g. a preset), a drawing
+        that would need a smaller zoom than its wrapped layout (canvas.layout.wrap_layout) is laid
+        out in rows first, when those rows fit at `min_zoom` or more, so that a long chain opens
+        whole and readable. That is part of opening,
+        like reading the file: no undo step, and the project is not marked modified.
+        """
+        scene = self.graph_scene
+        if scene.session is None:
+            return
+        if arrange and scene.nodes:
+            margin = 2 * FIT_MARGIN
+            width, height = self.viewport().width() - margin, self.viewport().height() - margin
+            rect = scene.nodes_rect()
+            now = min(width / max(rect.width(), 1.0), height / max(rect.height(), 1.0), 1.0)
+            card = (WIDTH, max(item.height for item in scene.nodes.values()))
+            positions, zoom = wrap_layout(scene.session.graph, width, height, card)
+            # Rows that would still need less than `min_zoom` help nobody (a wide branching
+            # network): its own layout, shown from the left, reads better then.
+            if zoom > now + 0.01 and zoom >= min_zoom:
+                graph = scene.session.graph
+                for node_id, position in positions.items():
+                    graph.move(node_id, position)
+        self.fit(min_zoom)
 
     def center_on_nodes(self, node_ids: list[str]) -> None:
         rect = self.graph_scene.nodes_rect(node_ids)
