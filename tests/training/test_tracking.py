@@ -118,6 +118,7 @@ def test_mlflow_client_reads_back_params_metrics_and_artifacts(logged_run) -> No
     assert [m.value for m in history] == pytest.approx([r["val_loss"] for r in epochs])
     accuracy = client.get_metric_history(record["run_id"], "val_accuracy")
     assert [m.value for m in accuracy] == pytest.approx([r["val_metrics"]["val_accuracy"] for r in epochs])
+    assert run.info.artifact_uri.startswith((run_dir.parent / "mlartifacts").as_uri())  # beside the database
     names = {a.path for a in client.list_artifacts(record["run_id"])}
     assert {"summary.json", "metrics.jsonl", "project.json", "data.json"} <= names
     # The summary sent is the completed one, with the cost record.

@@ -1,8 +1,9 @@
 """MLflow tracking for a run: parameters, per-epoch metrics, the run's files, the exported ONNX.
 
 The MLflow run is named after the run folder, in an experiment named after the project, at the
-tracking URI the settings give (`mlflow_uri`; default `sqlite:///<runs folder>/mlflow.db`, with
-artifacts in `<runs folder>/mlartifacts`: MLflow 3 no longer writes plain-file stores). Open it
+tracking URI the settings give (`mlflow_uri`; default `sqlite:///<runs folder>/mlflow.db`: MLflow 3
+refuses plain-file stores). A new experiment in a SQLite database keeps its artifacts in
+`mlartifacts/` beside the database. Open it
 with `mlflow ui --backend-store-uri sqlite:///runs/mlflow.db` (the full mlflow package).
 
 - parameters: every training setting (`training.lr`...), the project, dataset, task and size;
@@ -44,6 +45,15 @@ _STATUS = {"finished": "FINISHED", "early_stopped": "FINISHED", "stopped": "KILL
 def default_uri(run_dir: Path) -> str:
     """sqlite:///<the folder holding the run folder>/mlflow.db."""
     return f"sqlite:///{(Path(run_dir).resolve().parent / DB_NAME).as_posix()}"
+
+
+def artifact_location(uri: str) -> str | None:
+    """A new experiment's artifact folder: beside a local SQLite database (MLflow's own default,
+    ./mlruns, would land in whatever folder the command ran from); a server's choice otherwise."""
+    prefix = "sqlite:///"
+    if not uri.startswith(prefix) or uri == prefix + ":memory:":
+        return None
+    return (Path(uri[len(prefix):]).resolve().parent / ARTIFACTS).as_uri()
 
 
 class MlflowLogger:
@@ -114,10 +124,7 @@ class MlflowLogger:
         if experiment is not None:
             experiment_id = experiment.experiment_id
         else:
-            location = None
-            if self.uri == default_uri(self.run_dir):
-                location = (self.run_dir.resolve().parent / ARTIFACTS).as_uri()
-            experiment_id = self.client.create_experiment(self.experiment, artifact_location=location)
+            experiment_id = self.client.create_experiment(self.experiment, artifact_location=artifact_location(self.uri))
         run = self.client.create_run(experiment_id, run_name=self.run_dir.name,
                                      tags={"workbench.run_dir": str(self.run_dir.resolve())})
         self.run_id = run.info.run_id
