@@ -1749,7 +1749,74 @@ then drag from an output port to an input port to connect them.</source>
     </message>
 </context>
 <context>
+    <name>EstimateView</name>
+    <message>
+        <source>Estimate cost</source>
+        <translation>估算成本</translation>
+    </message>
+    <message>
+        <source>Time a few training steps on the chosen device, then estimate the run's compute, time, energy and CO₂</source>
+        <translation>在所选设备上计时几个训练步骤，然后估算运行的计算量、时间、能耗和 CO₂</translation>
+    </message>
+    <message>
+        <source>Timing a few training steps…</source>
+        <translation>正在计时几个训练步骤…</translation>
+    </message>
+    <message>
+        <source>No estimate: %1</source>
+        <translation>无法估算：%1</translation>
+    </message>
+    <message>
+        <source>time %1 s</source>
+        <translation>时间 %1 秒</translation>
+    </message>
+    <message>
+        <source>(estimated %1 s)</source>
+        <translation>（估计 %1 秒）</translation>
+    </message>
+    <message>
+        <source>%1 kWh measured</source>
+        <translation>实测 %1 kWh</translation>
+    </message>
+</context>
+<context>
     <name>RunSettingsForm</name>
+    <message>
+        <source>Cost and tracking</source>
+        <translation>成本与跟踪</translation>
+    </message>
+    <message>
+        <source>Grid carbon intensity (g CO₂/kWh)</source>
+        <translation>电网碳强度（g CO₂/kWh）</translation>
+    </message>
+    <message>
+        <source>Emissions of the electricity the run uses, for the CO₂ estimate; 400 is about the world average</source>
+        <translation>运行所用电力的排放量，用于估算 CO₂；400 约为世界平均水平</translation>
+    </message>
+    <message>
+        <source>Log to TensorBoard</source>
+        <translation>记录到 TensorBoard</translation>
+    </message>
+    <message>
+        <source>Write TensorBoard event files in the run folder (pip install 'workbench[tracking]')</source>
+        <translation>在运行文件夹中写入 TensorBoard 事件文件（pip install 'workbench[tracking]'）</translation>
+    </message>
+    <message>
+        <source>Log to MLflow</source>
+        <translation>记录到 MLflow</translation>
+    </message>
+    <message>
+        <source>Log parameters, metrics and files to an MLflow tracking URI (pip install 'workbench[tracking]')</source>
+        <translation>将参数、指标和文件记录到 MLflow 跟踪 URI（pip install 'workbench[tracking]'）</translation>
+    </message>
+    <message>
+        <source>MLflow tracking URI</source>
+        <translation>MLflow 跟踪 URI</translation>
+    </message>
+    <message>
+        <source>Where MLflow logs: a server (http://...) or a database (sqlite:///...); default: mlflow.db beside the run folders</source>
+        <translation>MLflow 的记录位置：服务器（http://...）或数据库（sqlite:///...）；默认：运行文件夹旁的 mlflow.db</translation>
+    </message>
     <message>
         <source>Preview data…</source>
         <translation>预览数据…</translation>

@@ -65,6 +65,7 @@ from workbench.gui.training.results_data import RunResults
 from workbench.gui.training.run_folders import RunInfo, runs_root
 from workbench.gui.training.runs_list import RunsList
 from workbench.gui.training.series import RunSeries
+from workbench.gui.training.estimate_view import EstimateView
 from workbench.gui.training.settings_form import RunSettingsForm
 from workbench.gui.preload import TRAINING_MODULES
 from workbench.gui.training.worker import (
@@ -194,6 +195,8 @@ class TrainingPanel(QObject):
         self.form = RunSettingsForm()
         self.progress = ProgressView()
         self.controls = TrainingControls(self.form, self.progress)
+        self.estimate = EstimateView()  # under the settings: the run's cost, on demand
+        self.controls.layout().addWidget(self.estimate)
         self.plot = LivePlot()
         self.runs = RunsList()
         self.results = ResultsView()
@@ -235,6 +238,7 @@ class TrainingPanel(QObject):
         self.runs.results_requested.connect(self.show_run_results)
         self.results.sample_requested.connect(self._sample)
         self.results.checkpoint_changed.connect(self._checkpoint_changed)
+        self.estimate.estimate_requested.connect(self.estimate_cost)
         self.retranslate()
         self._update_buttons()
 
@@ -280,6 +284,7 @@ class TrainingPanel(QObject):
 
     def _update_buttons(self) -> None:
         self.form.setEnabled(self.session is not None and not self.running)
+        self.estimate.setEnabled(self.session is not None and not self.running)
         self.controls.note.setVisible(self.running)
         self.runs.set_busy(self.running)
 
@@ -756,6 +761,20 @@ class TrainingPanel(QObject):
         self.results.show_message(self.tr("Evaluating %1 on its validation set…").replace("%1", path.name))
         self._run_task(lambda: compute_results(path, checkpoint=checkpoint), self._results_ready,
                        lambda message: self.results.show_message(self.tr("No results: %1").replace("%1", message)))
+
+    def estimate_cost(self) -> None:
+        """Estimate the open project's run (FLOPs, time from a few timed steps, energy, CO₂) in a
+        thread of its own; the answer appears under the run settings."""
+        from workbench.gui.training.estimate_view import estimate_project
+
+        if self.session is None:
+            return
+        project = self.session.project
+        snapshot = Project(project.name, project.graph.copy(), project.dataset, project.training,
+                           project.description, project.path)
+        fit = self.form.fit_data.isChecked()
+        self.estimate.set_busy()
+        self._run_task(lambda: estimate_project(snapshot, fit), self.estimate.show_estimate, self.estimate.show_message)
 
     def _checkpoint_changed(self, _checkpoint: str) -> None:
         shown = self.results.results

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.gui import theme
+from workbench.gui.training.estimate_view import cost_fact
 from workbench.gui.training.results_data import RunResults, SampleView
 
 
@@ -388,6 +389,9 @@ class ResultsView(QWidget):
         else:
             self.show_message(self.tr("No results for this kind of task."))
             return
+        cost = cost_fact(results.summary)  # measured time (and energy) beside the estimate
+        if cost is not None:
+            facts.append(cost)
         self.header.setText(" · ".join(facts))
 
     def _show_classification(self, results: RunResults) -> None:
