@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from workbench.errors import ProjectFileError
 
-TASKS = ("classification", "regression", "language_model")
+TASKS = ("classification", "regression", "language_model", "seq2seq")
 STATUSES = ("finished", "stopped", "early_stopped", "failed", "running")
 
 Check = Callable[[Any], "str | None"]  # None when the value is right, else what it must be
@@ -131,6 +131,7 @@ SUMMARY_FIELDS: dict[str, Check] = {
     "val_token_accuracy": _number_or_null,
     "val_perplexity": _number_or_null,
     "val_mae": _number_or_null,
+    "val_exact_match": _number_or_null,
     "samples_per_second": _number_or_null,
     "duration_s": _number_or_null,
     "best_checkpoint": _text_or_null,
@@ -168,9 +169,9 @@ def read_data_info(path: str | Path) -> dict[str, Any]:
     if task == "classification" and names is not None and len(names) != outputs:
         raise ProjectFileError(f"{path}: field 'class_names' has {len(names)} names for {outputs} classes "
                                f"(num_outputs); the run folder is damaged")
-    if task == "language_model":
+    if task in ("language_model", "seq2seq"):
         if not vocab:
-            raise ProjectFileError(f"{path}: field 'vocab' is missing; a language model's run needs its "
+            raise ProjectFileError(f"{path}: field 'vocab' is missing; a {task.replace('_', ' ')}'s run needs its "
                                    f"vocabulary; the run folder is damaged")
         if len(vocab) != outputs or len(set(vocab)) != len(vocab):
             raise ProjectFileError(f"{path}: field 'vocab' has {len(vocab)} tokens ({len(set(vocab))} "

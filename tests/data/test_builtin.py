@@ -108,9 +108,10 @@ def test_unknown_source_lists_names() -> None:
 
 def test_list_builtin_datasets() -> None:
     items = {d["name"]: d for d in list_builtin_datasets()}
-    assert set(items) == {"digits", "spirals", "moons", "regression", "text"}
+    assert set(items) == {"digits", "spirals", "moons", "regression", "text", "dates"}
     assert items["digits"]["input_shape"] == [1, 8, 8]
     assert items["text"]["task"] == "language_model"
+    assert items["dates"]["task"] == "seq2seq"
     for name, item in items.items():
         b = load_dataset(DatasetSpec(source=name))
         assert list(b.input_shape) == item["input_shape"], name

@@ -271,7 +271,7 @@ def test_idx_bad_input(tmp_path: Path, idx_files) -> None:
 # ------------------------------------------------------------------------------- general
 
 def test_paths_and_readers_list(tmp_path: Path) -> None:
-    assert {r["name"] for r in list_readers()} == {"csv", "images", "npz", "textfile", "idx"}
+    assert {r["name"] for r in list_readers()} == {"csv", "images", "npz", "textfile", "idx", "seq2seq"}
     with pytest.raises(DataError, match="path"):
         load_dataset(DatasetSpec(source="csv"))
     msg = error("csv", "data/missing.csv", tmp_path)

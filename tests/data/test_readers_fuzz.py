@@ -65,6 +65,10 @@ def _encoded(fmt: str) -> bytes:
     return out.getvalue()
 
 
+def _pairs() -> bytes:
+    return ("source,target\n" + "".join(f"{i} apples,{i}\n" for i in range(12))).encode()
+
+
 def _png() -> bytes:
     return _encoded("PNG")
 
@@ -106,6 +110,7 @@ READERS: dict[str, tuple[str, Callable[[], bytes], dict]] = {
     "textfile": ("corpus.txt", _text, {"seq_len": 8}),
     "idx": ("train-images-idx3-ubyte", _idx_images, {"labels": "labels-idx1-ubyte"}),
     "images": ("images", _png, {}),
+    "seq2seq": ("pairs.csv", _pairs, {}),
 }
 
 
@@ -125,7 +130,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("readers")
 
 
-@pytest.mark.parametrize("reader", ["csv", "npz", "textfile"])
+@pytest.mark.parametrize("reader", ["csv", "npz", "textfile", "seq2seq"])
 @given(data=st.data())
 def test_damaged_files_load_or_raise_data_error(folder: Path, reader: str, data: st.DataObject) -> None:
     name, valid, options = READERS[reader]

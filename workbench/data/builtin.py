@@ -19,6 +19,7 @@ from workbench.data.assemble import assemble
 from workbench.data.bundle import DataBundle, DatasetSpec
 from workbench.data.options import Options
 from workbench.data.options import DEFAULT_SEQ_LEN
+from workbench.data.sequences import load_order_bundle
 from workbench.errors import DataError
 
 
@@ -136,6 +137,12 @@ def _load_builtin_text(spec: DatasetSpec) -> DataBundle:
     return load_builtin_text(spec)
 
 
+def _load_builtin_dates(spec: DatasetSpec) -> DataBundle:
+    from workbench.data.seq2seq import load_dates_bundle  # torch: only when the dates set is loaded
+
+    return load_dates_bundle(spec)
+
+
 @dataclass(frozen=True)
 class BuiltinInfo:
     """One entry of the built-in catalogue, shown by the CLI and the GUI."""
@@ -168,8 +175,14 @@ BUILTINS: dict[str, BuiltinInfo] = {
                     "Friedman #1 synthetic nonlinear regression, 2000 rows, 10 features",
                     (10,), load_regression_bundle,
                     {"samples": 2000, "features": 10, "noise": 1.0, "data_seed": 0}),
+        BuiltinInfo("order", "classification",
+                    "Temporal order (LSTM paper, 1997): is it X or Y early and mid-way among random a-d? 4 classes",
+                    (30,), load_order_bundle, {"samples": 10000, "length": 30, "data_seed": 0}),
         BuiltinInfo("text", "language_model",
                     "Character-level text: source of 29 Python standard-library modules (1.4 MB)",
                     (DEFAULT_SEQ_LEN,), _load_builtin_text, {"seq_len": DEFAULT_SEQ_LEN}),
+        BuiltinInfo("dates", "seq2seq",
+                    "Dates written in words in 8 formats → ISO dates (generated): inputs source and target",
+                    (29,), _load_builtin_dates, {"samples": 20000, "data_seed": 0}),
     ]
 }

@@ -36,6 +36,8 @@ _READERS: dict[str, tuple[str, str, str]] = {
                  "workbench.data.text:load_textfile"),
     "idx": ("file", "MNIST-style IDX images file (optionally .gz) plus a labels file",
             "workbench.data.idx:load_idx"),
+    "seq2seq": ("file", "Text pairs for sequence to sequence: a CSV or TSV with columns source and target",
+                "workbench.data.seq2seq:load_pairs"),
 }
 
 
@@ -50,7 +52,7 @@ def _readers() -> dict[str, tuple[str, str, Callable[[DatasetSpec, Path, Path | 
     return readers
 
 
-READER_NAMES = ("csv", "images", "npz", "textfile", "idx")
+READER_NAMES = ("csv", "images", "npz", "textfile", "idx", "seq2seq")
 
 
 def path_kind(source: str, kind: str) -> str:

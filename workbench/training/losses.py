@@ -90,13 +90,13 @@ def loss_for_task(loss: str, task: str, num_outputs: int) -> str | None:
     - classification: cross_entropy (one output per class), or bce_with_logits for exactly two
       classes (one output, the logit of the second class);
     - regression: mse;
-    - language_model: cross_entropy (one output per token of the vocabulary).
+    - language_model and seq2seq: cross_entropy (one output per token of the vocabulary).
     """
     if task == "classification":
         fits = loss == "cross_entropy" or (loss == "bce_with_logits" and num_outputs == 2)
     elif task == "regression":
         fits = loss == "mse"
-    elif task == "language_model":
+    elif task in ("language_model", "seq2seq"):
         fits = loss == "cross_entropy"
     else:
         return None  # a task this module does not know: nothing to check against
@@ -118,6 +118,8 @@ def describe_task(task: str, num_outputs: int) -> str:
         return f"a regression task ({num_outputs} value{'s' if num_outputs != 1 else ''} per sample)"
     if task == "language_model":
         return f"a language model task (a vocabulary of {num_outputs} tokens)"
+    if task == "seq2seq":
+        return f"a sequence-to-sequence task (a vocabulary of {num_outputs} tokens)"
     return f"a {task} task"
 
 

@@ -3,6 +3,12 @@
 - classification: "val_accuracy"
 - language_model: "val_token_accuracy" and "val_perplexity" (exp of the mean token loss)
 - regression: "val_mae"
+- seq2seq: "val_token_accuracy" (over the target's real positions, padding left out) and
+  "val_exact_match": the share of validation samples whose whole target, up to and including
+  </s>, the model predicts right. It is measured with teacher forcing (argmax at every position
+  given the true prefix), which for a causal decoder equals greedy decoding's exact match: if
+  every position is right given the true prefix, greedy decoding feeds itself that same prefix
+  and produces the same sequence, and the first wrong position makes both wrong.
 
 Sums stay on the device and are read once at the end of validation, so validating on a GPU
 does not wait for every batch. In a distributed run every process validates its shard and
@@ -23,7 +29,9 @@ METRIC_NAMES: dict[str, tuple[str, ...]] = {
     "classification": ("val_accuracy",),
     "language_model": ("val_token_accuracy", "val_perplexity"),
     "regression": ("val_mae",),
+    "seq2seq": ("val_token_accuracy", "val_exact_match"),
 }
+SEQ2SEQ_PAD_ID = 0  # padding in seq2seq targets (workbench.data.seq2seq.PAD_ID): not scored
 
 
 def metric_names(task: str) -> tuple[str, ...]:
@@ -41,6 +49,10 @@ class ValidationMeter:
         self._samples = 0
         self._hits: Tensor | None = None  # correct predictions, or absolute error (regression)
         self._elements = 0
+        # seq2seq: real (non-padding) target positions, and samples predicted right throughout;
+        # tensors, so that no batch waits for a device sync.
+        self._real: Tensor | None = None
+        self._exact: Tensor | None = None
 
     def update(self, outputs: Tensor, y: Tensor, loss: Tensor) -> None:
         batch = y.shape[0] if y.dim() > 0 else 1
@@ -54,6 +66,9 @@ class ValidationMeter:
             self._elements += elements
 
     def _score(self, outputs: Tensor, y: Tensor) -> tuple[Tensor | None, int]:
+        if self.task == "seq2seq":
+            self._score_sequences(outputs, y)
+            return None, 0
         if self.task == "regression":
             outputs, y = match_shapes(outputs, y, self.loss_name)
             return (outputs.float() - y.float()).abs().sum(), y.numel()
@@ -71,6 +86,17 @@ class ValidationMeter:
             return ((outputs > threshold) == (y > 0.5)).sum(), y.numel()
         return None, 0
 
+    def _score_sequences(self, outputs: Tensor, y: Tensor) -> None:
+        """Token hits on real positions and whole-sequence matches (outputs (B, T, V), y (B, T))."""
+        real = y != SEQ2SEQ_PAD_ID
+        right = outputs.argmax(-1) == y
+        hits = (right & real).sum()
+        exact = (right | ~real).all(dim=-1).sum()
+        count = real.sum()
+        self._hits = hits if self._hits is None else self._hits + hits
+        self._exact = exact if self._exact is None else self._exact + exact
+        self._real = count if self._real is None else self._real + count
+
     def all_reduce(self, device: torch.device) -> None:
         """Add the sums and counts of every process (a distributed run; one collective)."""
         import torch.distributed as dist
@@ -81,8 +107,12 @@ class ValidationMeter:
             zero if self._hits is None else self._hits.to(device, torch.float64),
             zero + self._samples,
             zero + self._elements,
+            zero if self._real is None else self._real.to(device, torch.float64),
+            zero if self._exact is None else self._exact.to(device, torch.float64),
         ])
         dist.all_reduce(packed)
+        if self.task == "seq2seq":
+            self._real, self._exact = packed[4], packed[5]
         # A rank whose shard was empty saw no batch; after the sum every rank has the totals.
         samples, elements = packed[2:].tolist()  # one read for both counts
         self._samples = int(samples)
@@ -96,6 +126,12 @@ class ValidationMeter:
             return None, {}
         val_loss = float(self._loss_sum.item()) / self._samples
         metrics: dict[str, float] = {}
+        if self.task == "seq2seq":
+            if self._real is not None and self._exact is not None and self._hits is not None:
+                real = float(self._real.item())
+                metrics["val_token_accuracy"] = float(self._hits.item()) / real if real else 0.0
+                metrics["val_exact_match"] = float(self._exact.item()) / self._samples
+            return val_loss, metrics
         if self._hits is not None and self._elements:
             ratio = float(self._hits.item()) / self._elements
             if self.task == "regression":
