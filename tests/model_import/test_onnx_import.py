@@ -263,6 +263,32 @@ def test_a_handmade_graph_with_relu6_imports(tmp_path: Path) -> None:
     assert model.max_abs_diff <= 1e-6 and model.parameters == 24
 
 
+def test_a_per_channel_scale_and_shift_becomes_a_batchnorm(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    inits = [numpy_helper.from_array(a.astype(np.float32), n) for n, a in (
+        ("conv.weight", rng.standard_normal((4, 3, 3, 3))), ("scale", rng.uniform(0.5, 2, (4, 1, 1))),
+        ("shift", rng.standard_normal((1, 4, 1, 1))), ("fc.weight", rng.standard_normal((5, 4))))]
+    nodes = [
+        helper.make_node("Conv", ["x", "conv.weight"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("Mul", ["c", "scale"], ["m"], name="scale_it"),
+        helper.make_node("Add", ["m", "shift"], ["a"], name="shift_it"),
+        helper.make_node("Relu", ["a"], ["r"], name="relu"),
+        helper.make_node("GlobalAveragePool", ["r"], ["g"], name="gap"),
+        helper.make_node("Flatten", ["g"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "fc.weight"], ["y"], name="fc", transB=1),
+    ]
+    graph = helper.make_graph(nodes, "affine", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 6, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 5])], inits)
+    path = tmp_path / "affine.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    model = read_onnx_project(path)
+    types = [n.type for n in model.project.graph.nodes]
+    assert types == ["Input", "Conv2d", "BatchNorm2d", "ReLU", "AdaptiveAvgPool2d", "Flatten", "Linear", "Output"]
+    assert model.max_abs_diff <= 1e-5
+    bn = next(n.name for n in model.project.graph.nodes if n.type == "BatchNorm2d")
+    assert torch.equal(model.state[f"{bn}.weight"], torch.tensor(numpy_helper.to_array(inits[1]).reshape(4)))
+
+
 @pytest.mark.parametrize("content, expected", [
     (None, "no such file"),
     (b"this is a text file, not a network\n", "not an ONNX model"),

@@ -13,6 +13,7 @@ shapes leave the batch out), so axes are shifted by one.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -302,6 +303,9 @@ def _reshape(n: _Node) -> tuple[str, dict[str, Any], dict[str, np.ndarray]]:
             batch_kept = batch_kept or (first == -1 and -1 not in rest) or (first == 0 and not int(n.attrs.get("allowzero", 0)))
         if batch_kept:
             per_sample = [int(d) for d in out[1:]]
+    if per_sample is not None and shape_in is not None and all(isinstance(d, int) for d in shape_in[1:]) \
+            and math.prod(per_sample) != math.prod(shape_in[1:]):  # the batch axis took some of the values
+        per_sample = None
     if per_sample is None:
         raise _Refused("Reshape that changes the batch axis, or to a shape unknown before it runs")
     if len(per_sample) == 1:

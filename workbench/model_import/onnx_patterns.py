@@ -2,7 +2,8 @@
 
 Exporters write some layers as several nodes: MatMul or Conv and then Add (a bias), x·sigmoid(x)
 (SiLU), x·hardsigmoid(x) (Hardswish), x·0.5·(1 + erf(x/√2)) (GELU, in the orders exporters
-use), and mean → 1×1 conv → act → 1×1 conv → gate → Mul (SqueezeExcitation). `fuse` rewrites
+use), mean → 1×1 conv → act → 1×1 conv → gate → Mul (SqueezeExcitation), and a per-channel
+scale and shift (BatchNorm2d). `fuse` rewrites
 them in place; each rewrite keeps the key of the pattern's last record, so what uses it is
 unchanged, and only fuses records nothing else uses.
 """
@@ -41,6 +42,14 @@ def _channel_bias(c: np.ndarray, width: int, axis_from_end: int) -> np.ndarray |
     return None
 
 
+def _image_channels(c: np.ndarray) -> int | None:
+    """C for a constant shaped (C, 1, 1) or (1, C, 1, 1): one value per channel of an image."""
+    shape = c.shape[1:] if c.ndim == 4 and c.shape[0] == 1 else c.shape
+    if len(shape) == 3 and shape[1:] == (1, 1) and shape[0] > 1:
+        return int(shape[0])
+    return None
+
+
 class _Fuser:
     """Pattern rewrites on the records; each keeps the key of the pattern's last record."""
 
@@ -59,7 +68,7 @@ class _Fuser:
         return self.records.get(key)
 
     def run(self) -> None:
-        for rule in (self._gelu, self._gated_self, self._bias, self._squeeze_excitation):
+        for rule in (self._gelu, self._gated_self, self._bias, self._squeeze_excitation, self._channel_affine):
             while rule(self.users()):
                 pass
 
@@ -144,6 +153,30 @@ class _Fuser:
             tensors = dict(s.tensors)
             tensors["bias"] = tensors.get("bias", np.zeros(width, dtype=np.float32)) + add
             self._replace(r, s.type_id, {**s.params, "bias": True}, s.sources, [s], tensors, s.hint)
+            return True
+        return False
+
+    def _channel_affine(self, users: dict[str, list[str]]) -> bool:
+        """x · scale + shift with one value per image channel (a BatchNorm an exporter folded, as in
+        pre-activation networks) -> BatchNorm2d with mean 0 and variance 1."""
+        for r in list(self.records.values()):
+            if not (r.pending and r.type_id in ("Mul", "Add") and r.const is not None):
+                continue
+            width = _image_channels(r.const)
+            if width is None:
+                continue
+            scale = r.const.reshape(width) if r.type_id == "Mul" else np.ones(width, dtype=np.float32)
+            shift = r.const.reshape(width) if r.type_id == "Add" else np.zeros(width, dtype=np.float32)
+            final, absorbed = r, []
+            after = self._sole(users, r.key)
+            if r.type_id == "Mul" and self._is(after, "Add") and after.const is not None \
+                    and _image_channels(after.const) == width:
+                final, absorbed, shift = after, [r], after.const.reshape(width)
+            tensors = {"weight": scale.astype(np.float32), "bias": shift.astype(np.float32),
+                       "running_mean": np.zeros(width, dtype=np.float32), "running_var": np.ones(width, dtype=np.float32),
+                       "num_batches_tracked": np.zeros((), dtype=np.int64)}
+            # the smallest eps the layer takes: sqrt(1 + eps) is 1 in float32, so the layer is exactly x · scale + shift
+            self._replace(final, "BatchNorm2d", {"momentum": 0.1, "eps": 1e-12}, list(r.sources), absorbed, tensors)
             return True
         return False
 
