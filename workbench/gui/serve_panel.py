@@ -57,14 +57,16 @@ _URL_LINE = re.compile(r"^Serving .* at (http://\S+?)/? ")
 IDLE, STARTING, SERVING, STOPPING, STOPPED, FAILED = "idle", "starting", "serving", "stopping", "stopped", "failed"
 
 
-def port_in_use(port: int, host: str = HOST) -> bool:
-    """True when `port` cannot be bound on `host` now (another server has it)."""
+def port_problem(port: int, host: str = HOST) -> str | None:
+    """Why `port` cannot be bound on `host` now, or None when it can."""
     with socket.socket() as probe:
         try:
             probe.bind((host, port))
         except OSError as exc:
-            return exc.errno in (errno.EADDRINUSE, errno.EACCES)
-    return False
+            if exc.errno == errno.EACCES:
+                return f"port {port} needs administrator rights here: choose one above 1023, or 0 for any free one"
+            return f"port {port} is in use by another program: choose another port, or 0 for any free one"
+    return None
 
 
 class ServeProcess(QObject):
@@ -118,8 +120,8 @@ class ServeProcess(QObject):
         self.lines.clear()
         self._partial, self._stop_requested = "", False
         problem = run_problem(run)
-        if problem is None and port and port_in_use(port):
-            problem = f"port {port} is in use by another program: choose another port, or 0 for any free one"
+        if problem is None and port:
+            problem = port_problem(port)
         if problem is not None:
             return self._fail(problem)
         process = QProcess(self)
@@ -478,4 +480,4 @@ class ServeController(QObject):
         self.server.shutdown()
 
 
-__all__ = ["ServeController", "ServePanel", "ServeProcess", "port_in_use"]
+__all__ = ["ServeController", "ServePanel", "ServeProcess", "port_problem"]
