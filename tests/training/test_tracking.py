@@ -143,3 +143,29 @@ def test_an_export_of_the_run_adds_its_onnx_files_as_the_model(logged_run, tmp_p
     assert {a.path for a in client.list_artifacts(record["run_id"], "model")} == {"model/model.onnx",
                                                                                  "model/model_int8.onnx"}
     assert not log_export(tmp_path, out)  # a run never logged to MLflow: nothing to do
+
+
+def test_a_resumed_run_continues_its_mlflow_run_and_its_tensorboard_steps(tmp_path: Path) -> None:
+    from mlflow import MlflowClient
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from workbench.runs import prepare_run, train_project
+
+    uri = f"sqlite:///{(tmp_path / 'store.db').as_posix()}"
+    overrides = {"device": "cpu", "log_tensorboard": True, "log_mlflow": True, "mlflow_uri": uri}
+    run_dir = tmp_path / "run"
+    first = prepare_run(resolve_project("digits-mlp"), {**overrides, "epochs": 1})
+    assert train_project(first, run_dir).status == "finished"
+    run_id = json.loads((run_dir / "tracking.json").read_text())["mlflow"]["run_id"]
+    again = prepare_run(resolve_project("digits-mlp"), {**overrides, "epochs": 2})
+    assert train_project(again, run_dir, resume_from=run_dir / "checkpoints" / "last.pt").status == "finished"
+
+    assert json.loads((run_dir / "tracking.json").read_text())["mlflow"]["run_id"] == run_id
+    client = MlflowClient(tracking_uri=uri)
+    assert [m.step for m in client.get_metric_history(run_id, "val_loss")] == [1, 2]
+    assert client.get_run(run_id).info.status == "FINISHED"
+    assert len(client.search_runs([client.get_run(run_id).info.experiment_id])) == 1
+    acc = EventAccumulator(str(run_dir / "tensorboard"), size_guidance={"scalars": 0})
+    acc.Reload()
+    steps = [e.step for e in acc.Scalars("train/loss")]
+    assert steps == list(range(1, len(_records(run_dir, "step")) + 1))  # each step once

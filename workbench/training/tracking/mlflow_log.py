@@ -10,6 +10,7 @@ with `mlflow ui --backend-store-uri sqlite:///runs/mlflow.db` (the full mlflow p
 - metrics per epoch: train_loss, val_loss, the validation metrics and the learning rate;
 - artifacts when the run ends: summary.json (with the cost record), metrics.jsonl,
   project.json and data.json; the run ends FINISHED, KILLED (stopped) or FAILED;
+- a resumed run (its folder's tracking.json names the MLflow run) continues the same MLflow run;
 - `workbench export` of the run later adds its ONNX files under `model/` and its report
   (`log_export`), found through RUN_DIR/tracking.json.
 
@@ -120,6 +121,12 @@ class MlflowLogger:
         from mlflow.entities import Param
 
         self.client = MlflowClient(tracking_uri=self.uri)
+        earlier = tracking_record(self.run_dir)
+        if earlier is not None and earlier["tracking_uri"] == self.uri:
+            # The run folder was logged before: a resumed run continues its MLflow run.
+            self.run_id = earlier["run_id"]
+            self.client.update_run(self.run_id, status="RUNNING")
+            return
         experiment = self.client.get_experiment_by_name(self.experiment)
         if experiment is not None:
             experiment_id = experiment.experiment_id
