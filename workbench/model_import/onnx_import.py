@@ -53,10 +53,6 @@ class OnnxModel:
     output_shape: tuple[int, ...]
     producer: str
 
-    def parity_line(self) -> str:
-        return (f"parity with onnxruntime (eval mode): max abs difference {self.max_abs_diff:.2e} "
-                f"(limit {PARITY_TOLERANCE:g})")
-
 
 @dataclass(frozen=True)
 class OnnxImportResult:
