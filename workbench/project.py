@@ -59,8 +59,9 @@ def set_unsaved_home(folder: str | os.PathLike[str] | None) -> None:
 
 
 def unsaved_home() -> Path:
-    """The folder whose runs/ holds the runs of a project without a file."""
-    return _unsaved_home if _unsaved_home is not None else Path.cwd()
+    """The folder whose runs/ holds the runs of a project without a file (absolute: a relative
+    setting such as "." is taken from the working folder of the moment)."""
+    return Path.cwd() / _unsaved_home if _unsaved_home is not None else Path.cwd()
 
 
 @dataclass

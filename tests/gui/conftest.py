@@ -54,13 +54,17 @@ def no_dangling_processes() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Settings, recovery file and block library go to a fresh folder per test; so does the home
-    folder (the projects folder, ~/Workbench, is in it). A window sets where unsaved projects'
-    runs go: the tests after it get the working folder back."""
+    folder. The projects folder is "." (the working folder): the tests that train an unsaved
+    project chdir to a temporary folder and find its runs/ there (test_projects_folder.py puts
+    the default, ~/Workbench, back). A window sets where unsaved projects' runs go: the tests
+    after it get the working folder back."""
+    from workbench.gui.settings import Settings
     from workbench.project import set_unsaved_home
 
     folder = tmp_path / "config"
     monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(folder))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    Settings().set_projects_folder(".")
     yield folder
     set_unsaved_home(None)
 

@@ -27,6 +27,12 @@ def _save_dialog(monkeypatch: pytest.MonkeyPatch, answer: Path) -> list[str]:
     return proposed
 
 
+@pytest.fixture(autouse=True)
+def default_projects_folder(config_dir: Path) -> None:
+    """The conftest makes the working folder the projects folder; these tests need the default."""
+    Settings().set_projects_folder(None)
+
+
 def test_the_start_page_shows_the_projects_folder(window) -> None:  # noqa: ANN001
     home = Path.home()
     assert window.settings.projects_folder == home / "Workbench"
