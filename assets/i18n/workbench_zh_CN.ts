@@ -112,6 +112,14 @@
 <context>
     <name>Commands</name>
     <message>
+        <source>Nothing to change.</source>
+        <translation>没有需要修改的内容。</translation>
+    </message>
+    <message>
+        <source>The layer %1 is gone.</source>
+        <translation>层 %1 已不存在。</translation>
+    </message>
+    <message>
         <source>Reconnect %1</source>
         <translation>重新连接 %1</translation>
     </message>
@@ -739,8 +747,8 @@
         <translation>打开项目</translation>
     </message>
     <message>
-        <source>Workbench projects (*.json);;All files (*)</source>
-        <translation>Workbench 项目 (*.json);;所有文件 (*)</translation>
+        <source>Workbench projects (*.json);;ONNX models (*.onnx);;All files (*)</source>
+        <translation>Workbench 项目 (*.json);;ONNX 模型 (*.onnx);;所有文件 (*)</translation>
     </message>
     <message>
         <source>Cannot open the project</source>
@@ -2430,6 +2438,51 @@ then drag from an output port to an input port to connect them.</source>
     <message>
         <source>No results: %1</source>
         <translation>没有结果：%1</translation>
+    </message>
+</context>
+<context>
+    <name>OnnxOpen</name>
+    <message>
+        <source>Importing %1 and checking it against onnxruntime…</source>
+        <translation>正在导入 %1 并与 onnxruntime 核对…</translation>
+    </message>
+    <message>
+        <source>Cannot import the ONNX model</source>
+        <translation>无法导入 ONNX 模型</translation>
+    </message>
+    <message>
+        <source>Imported %1 (%2 parameters); parity with onnxruntime: max abs difference %3</source>
+        <translation>已导入 %1（%2 个参数）；与 onnxruntime 的一致性：最大绝对差 %3</translation>
+    </message>
+</context>
+<context>
+    <name>DataFitBar</name>
+    <message>
+        <source>The network does not fit dataset &apos;%1&apos; yet: %2.</source>
+        <translation>网络还不适合数据集“%1”：%2。</translation>
+    </message>
+    <message>
+        <source>Fit the drawing</source>
+        <translation>让网络适配数据</translation>
+    </message>
+    <message>
+        <source>Keep as drawn</source>
+        <translation>保持原样</translation>
+    </message>
+    <message>
+        <source>Change the drawing as listed, in one step that Undo takes back</source>
+        <translation>按所列内容修改网络，一步完成，可用“撤销”还原</translation>
+    </message>
+</context>
+<context>
+    <name>DataFollower</name>
+    <message>
+        <source>Fit the network to the data</source>
+        <translation>使网络适配数据</translation>
+    </message>
+    <message>
+        <source>Fit the network to the data (as the run did)</source>
+        <translation>使网络适配数据（与训练运行一致）</translation>
     </message>
 </context>
 </TS>
