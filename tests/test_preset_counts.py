@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from workbench.preset_counts import COUNTS
@@ -35,6 +36,14 @@ def test_writing_the_table_keeps_the_module_around_it(tmp_path: Path) -> None:
 
     copy = tmp_path / "preset_counts.py"
     original = Path(module.__file__).read_text(encoding="utf-8")
-    copy.write_text(original.replace('": ', '": 1 + '), encoding="utf-8")
+    head, tail = original.split("COUNTS: dict[str, int] = {")[0], original.split("}  # end of COUNTS")[1]
+    copy.write_text(head + 'COUNTS: dict[str, int] = {\n    "stale": 1,\n}  # end of COUNTS' + tail, encoding="utf-8")
     write_preset_counts(copy)
-    assert copy.read_text(encoding="utf-8") == original
+    text = copy.read_text(encoding="utf-8")
+    assert text.startswith(head) and text.endswith("}  # end of COUNTS" + tail) and "stale" not in text
+    spec = importlib.util.spec_from_file_location("written_counts", copy)
+    written = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(written)
+    expected = {network_fingerprint(load_preset(p.stem).graph): built_parameter_count(load_preset(p.stem).graph)
+                for p in preset_paths()}
+    assert written.COUNTS == expected
