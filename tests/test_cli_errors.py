@@ -27,6 +27,7 @@ def _bad_inputs(tmp: Path) -> list[list[str]]:
         ["info", str(not_json)],
         ["info", "digits-mlp", "--batch-size", "0"],
         ["import", "keras:resnet", "--out", str(tmp / "p.json")],
+        ["import", str(tmp / "missing.onnx"), "--out", str(tmp / "p.json")],
         ["train", str(not_json)],
         ["train", "digits-mlp", "--target", "y"],
         ["train", "digits-mlp", "--nnodes", "2"],
@@ -37,6 +38,8 @@ def _bad_inputs(tmp: Path) -> list[list[str]]:
         ["sample", missing, "--temperature", "0"],
         ["serve", missing],
         ["bench", "--json"],
+        ["tune", "no-such-preset"],
+        ["tune", "digits-mlp", "--trials", "many"],
     ]
 
 
