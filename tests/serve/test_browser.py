@@ -43,22 +43,27 @@ def _browser_paths() -> tuple[str, str] | None:
     return (browser, driver) if browser and driver else None
 
 
+# decided before any fixture: the session's trained runs are not worth making for nothing
+pytestmark = pytest.mark.skipif(_browser_paths() is None, reason="Chromium or chromedriver is not installed "
+                                "(apt-get install chromium chromium-driver)")
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[webdriver.Chrome]:
     paths = _browser_paths()
-    if paths is None:
-        pytest.skip("Chromium or chromedriver is not installed (apt-get install chromium chromium-driver)")
+    assert paths is not None
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
 
-    # Both paths are given, so Selenium Manager has nothing to look up; offline it must not try.
-    os.environ["SE_OFFLINE"] = "true"
     options = Options()
     options.binary_location = paths[0]
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--window-size=820,900", "--hide-scrollbars", "--force-device-scale-factor=1"):
         options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=paths[1]), options=options)
+    with pytest.MonkeyPatch.context() as patch:
+        # Both paths are given, so Selenium Manager has nothing to look up; offline it must not try.
+        patch.setenv("SE_OFFLINE", "true")
+        driver = webdriver.Chrome(service=Service(executable_path=paths[1]), options=options)
     driver.set_page_load_timeout(60)
     try:
         yield driver
