@@ -152,8 +152,13 @@ def importances(study: Any, objective: int = 0, minimum_trials: int = 4) -> dict
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if len(done) < minimum_trials:
         return {}
+    # Optuna's default evaluator (PED-ANOVA) explains what makes the target low: a maximised
+    # objective is negated, and its reminder of that is not shown.
+    sign = -1.0 if study.directions[objective].name == "MAXIMIZE" else 1.0
     try:
-        return dict(optuna.importance.get_param_importances(study, target=lambda t: t.values[objective]))
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*importances of params to achieve low", category=UserWarning)
+            return dict(optuna.importance.get_param_importances(study, target=lambda t: sign * t.values[objective]))
     except (RuntimeError, ValueError) as exc:  # e.g. every complete trial has the same params
         log.info("no importances yet: %s", exc)
         return {}

@@ -92,6 +92,7 @@ class ParallelCoordinates:
     def __init__(self) -> None:
         self.widget = _plot_widget()
         self.widget.getPlotItem().hideAxis("left")
+        self.widget.getPlotItem().hideAxis("bottom")  # names are staggered above and below instead
         self.widget.setMouseEnabled(x=False, y=False)
         self._items: list[Any] = []
 
@@ -102,12 +103,16 @@ class ParallelCoordinates:
         self._items = []
         done = [t for t in snapshot.trials if t.state == "COMPLETE" and t.values]
         names = [d.name for d in dimensions] + [objective_label(snapshot, 0)]
-        plot.getAxis("bottom").setTicks([[(i, _short(n)) for i, n in enumerate(names)]])
         c = theme.colors()
-        for i in range(len(names)):
+        for i, name in enumerate(names):
             line = pg.InfiniteLine(pos=i, angle=90, pen=pg.mkPen(c.text_dim, width=1))
-            plot.addItem(line)
-            self._items.append(line)
+            # Long names side by side would overlap: every other one goes above the axes.
+            below = i % 2 == 0
+            label = pg.TextItem(_short(name), color=c.text, anchor=(0.5, 0.0 if below else 1.0))
+            label.setPos(i, -0.03 if below else 1.03)
+            for item in (line, label):
+                plot.addItem(item)
+                self._items.append(item)
         if not done:
             return
         scores = [t.values[0] for t in done]
@@ -124,8 +129,8 @@ class ParallelCoordinates:
             curve = pg.PlotCurveItem(np.arange(len(ys), dtype=float), np.array(ys, dtype=float), pen=pen)
             plot.addItem(curve)
             self._items.append(curve)
-        plot.setXRange(-0.3, len(names) - 0.7, padding=0)
-        plot.setYRange(-0.05, 1.05, padding=0)
+        plot.setXRange(-0.6, len(names) - 0.4, padding=0)
+        plot.setYRange(-0.14, 1.14, padding=0)
 
 
 class ImportanceBars:
@@ -134,6 +139,7 @@ class ImportanceBars:
     def __init__(self) -> None:
         self.widget = _plot_widget()
         self.widget.setMouseEnabled(x=False, y=False)
+        self.widget.getPlotItem().getAxis("bottom").enableAutoSIPrefix(False)
         self.bars: pg.BarGraphItem | None = None
         self.note = pg.TextItem(color=theme.colors().text_dim, anchor=(0.5, 0.5))
         self.widget.addItem(self.note)
@@ -154,10 +160,12 @@ class ImportanceBars:
         self.note.setText("")
         ys = np.arange(len(items), dtype=float)
         widths = np.array([v for _, v in items], dtype=float)
+        if widths.sum() > 0:
+            widths = widths / widths.sum()  # shares of the whole, whatever the evaluator's scale
         self.bars = pg.BarGraphItem(x0=0, y=ys, height=0.6, width=widths, brush=pg.mkBrush(TRIAL_COLOR), pen=None)
         plot.addItem(self.bars)
         plot.getAxis("left").setTicks([[(i, _short(n)) for i, (n, _) in enumerate(items)]])
-        plot.setLabel("bottom", f"importance for {objective_label(snapshot, 0)}")
+        plot.setLabel("bottom", f"share of {objective_label(snapshot, 0)}")
         plot.setXRange(0, max(widths.max(), 1e-9) * 1.05)
         plot.setYRange(-0.6, len(items) - 0.4)
 
@@ -189,7 +197,7 @@ def _blend(a: QColor, b: QColor, t: float) -> QColor:
 
 
 def _short(name: str) -> str:
-    return name if len(name) <= 16 else name[:15] + "…"
+    return name if len(name) <= 18 else name[:17] + "…"
 
 
 def trial_values_text(trial: TrialRecord) -> str:
