@@ -90,3 +90,24 @@ def test_workbench_says_it_in_one_line_instead_of_aborting(monkeypatch, capsys) 
     err = capsys.readouterr().err
     assert err == ("workbench: error: Qt cannot use the X display: libxcb-icccm.so.4 is missing; "
                    "install with: sudo apt-get install libxcb-icccm4\n")
+
+
+def _env_without_display() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")}
+
+
+def test_without_a_display_the_app_says_so_and_a_screenshot_still_works(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    env = _env_without_display()
+    app = subprocess.run([sys.executable, "-m", "workbench"], env=env, capture_output=True, text=True, timeout=120)
+    assert app.returncode == 1, app.stderr  # not Qt's abort (134)
+    assert app.stderr.startswith("workbench: error: no display to open the window on") and app.stderr.count("\n") == 1
+    shot = tmp_path / "shot.png"
+    made = subprocess.run([sys.executable, "-m", "workbench", "open", "digits-mlp", "--screenshot", str(shot)],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stderr
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -162,8 +162,10 @@ def run_app(argv_project: str | None = None, screenshot: str | None = None, trai
     `overrides` replace training settings of the opened project (the CLI's --epochs, --lr...);
     `train` starts training once the project is open (when a training panel is plugged in).
     """
-    from workbench.gui.display_check import check_display
+    from workbench.gui.display_check import check_display, has_display
 
+    if screenshot is not None and not os.environ.get("QT_QPA_PLATFORM") and not has_display():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen
     check_display()  # missing X libraries are named in one line here; Qt would abort the process
     app = ensure_app()
     settings = Settings()

@@ -78,6 +78,12 @@ def needs_xcb(environ: Mapping[str, str] | None = None, platform: str | None = N
     return (platform or sys.platform).startswith("linux") and bool(env.get("DISPLAY")) and chosen in ("", "xcb")
 
 
+def has_display(environ: Mapping[str, str] | None = None, platform: str | None = None) -> bool:
+    """False on Linux without DISPLAY and WAYLAND_DISPLAY (a server, a container, CI)."""
+    env = os.environ if environ is None else environ
+    return not (platform or sys.platform).startswith("linux") or bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+
+
 def check_display(environ: Mapping[str, str] | None = None, resolve: Resolver | None = None,
                   plugin: Path | None = None, platform: str | None = None,
                   connect: Callable[[str], bool | None] | None = None) -> None:
@@ -88,7 +94,7 @@ def check_display(environ: Mapping[str, str] | None = None, resolve: Resolver | 
     env = os.environ if environ is None else environ
     system = platform or sys.platform
     chosen = env.get("QT_QPA_PLATFORM", "").split(":")[0].strip()
-    if system.startswith("linux") and not chosen and not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+    if not chosen and not has_display(env, system):
         raise DisplayError("no display to open the window on (DISPLAY and WAYLAND_DISPLAY are not set): "
                            "start it from a desktop session, or under `xvfb-run -a workbench`")
     if not needs_xcb(env, system):
