@@ -6,8 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import pytest
 import torch
 from onnx import TensorProto, helper, numpy_helper
+
+pytestmark = pytest.mark.usefixtures("no_dangling_threads")
 
 
 def _digits_mlp_onnx(path: Path, odd_op: str | None = None) -> Path:
@@ -28,9 +31,21 @@ def _digits_mlp_onnx(path: Path, odd_op: str | None = None) -> Path:
     return path
 
 
-def test_opening_an_onnx_file_imports_it_as_an_unsaved_project(window, tmp_path: Path, config_dir: Path) -> None:  # noqa: ANN001
-    path = _digits_mlp_onnx(tmp_path / "mlp.onnx")
+def _imported(window, qtbot, path: Path) -> bool:  # noqa: ANN001
+    """Open `path` as File › Open… does and wait for the import (in its thread) to end; True when it opened."""
+    from workbench.gui.onnx_open import OnnxImport
+
     assert window.open_file(str(path))
+    importer = window.findChild(OnnxImport)
+    with qtbot.waitSignal(importer.finished, timeout=60_000) as blocker:
+        pass
+    return bool(blocker.args[0])
+
+
+def test_opening_an_onnx_file_imports_it_as_an_unsaved_project(window, qtbot, tmp_path: Path,  # noqa: ANN001
+                                                               config_dir: Path) -> None:
+    path = _digits_mlp_onnx(tmp_path / "mlp.onnx")
+    assert _imported(window, qtbot, path)
     project = window.project
     assert [n.type for n in project.graph.nodes] == ["Input", "Flatten", "Linear", "ReLU", "Linear", "Output"]
     assert project.path is None and window.is_dirty() and project.name == "mlp"
@@ -45,13 +60,20 @@ def test_opening_an_onnx_file_imports_it_as_an_unsaved_project(window, tmp_path:
     assert torch.equal(load_file(str(weights))["fc1.weight"], torch.tensor(expected))
 
 
-def test_a_file_that_cannot_be_imported_is_reported_and_the_open_project_stays(editor, tmp_path: Path,  # noqa: ANN001
+def test_a_file_that_cannot_be_imported_is_reported_and_the_open_project_stays(editor, qtbot, tmp_path: Path,  # noqa: ANN001
                                                                                  config_dir: Path, monkeypatch) -> None:  # noqa: ANN001
     shown: list[tuple[str, str]] = []
     monkeypatch.setattr(editor, "_error", lambda title, text: shown.append((title, text)))
     before = editor.project
     path = _digits_mlp_onnx(tmp_path / "odd.onnx", odd_op="Sin")
-    assert not editor.open_file(str(path))
+    assert not _imported(editor, qtbot, path)
     assert editor.project is before
     assert len(shown) == 1 and shown[0][0] == "Cannot import the ONNX model" and "Sin ×1 (act)" in shown[0][1]
     assert not (config_dir / "imported").exists()
+
+
+def test_a_missing_file_is_told_at_once(window, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    shown: list[str] = []
+    monkeypatch.setattr(window, "_error", lambda title, text: shown.append(text))
+    assert not window.open_file(str(tmp_path / "gone.onnx"))
+    assert len(shown) == 1 and "gone.onnx: no such file" in shown[0]
