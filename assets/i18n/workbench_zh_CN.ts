@@ -747,8 +747,8 @@
         <translation>打开项目</translation>
     </message>
     <message>
-        <source>Workbench projects (*.json);;All files (*)</source>
-        <translation>Workbench 项目 (*.json);;所有文件 (*)</translation>
+        <source>Workbench projects (*.json);;ONNX models (*.onnx);;All files (*)</source>
+        <translation>Workbench 项目 (*.json);;ONNX 模型 (*.onnx);;所有文件 (*)</translation>
     </message>
     <message>
         <source>Cannot open the project</source>
@@ -2438,6 +2438,25 @@ then drag from an output port to an input port to connect them.</source>
     <message>
         <source>No results: %1</source>
         <translation>没有结果：%1</translation>
+    </message>
+</context>
+<context>
+    <name>OnnxOpen</name>
+    <message>
+        <source>Importing %1 and checking it against onnxruntime…</source>
+        <translation>正在导入 %1 并与 onnxruntime 核对…</translation>
+    </message>
+    <message>
+        <source>Cannot import the ONNX model</source>
+        <translation>无法导入 ONNX 模型</translation>
+    </message>
+    <message>
+        <source>An ONNX import is running; wait for it to finish.</source>
+        <translation>正在导入 ONNX 模型，请等待完成。</translation>
+    </message>
+    <message>
+        <source>Imported %1 (%2 parameters); parity with onnxruntime: max abs difference %3</source>
+        <translation>已导入 %1（%2 个参数）；与 onnxruntime 的一致性：最大绝对差 %3</translation>
     </message>
 </context>
 <context>
