@@ -12,6 +12,7 @@ from typing import Literal
 
 from workbench.errors import GraphError
 from workbench.graph.document import Edge, Graph, Node
+from workbench.i18n import _
 from workbench.layers.tensor_spec import MAX_SAMPLE_VALUES, TensorSpec
 from workbench.layers.registry import ShapeError
 
@@ -80,19 +81,21 @@ def analyze(graph: Graph) -> Analysis:
     result = Analysis(order=order)
     problems = result.problems
     for nid in cyclic:
-        problems.append(Problem(f"{graph.node(nid).label()} is part of a cycle — remove one of the edges that loop back", nid))
+        problems.append(Problem(_("{layer} is part of a cycle — remove one of the edges that loop back")
+                                .format(layer=graph.node(nid).label()), nid))
 
     inputs = [n for n in graph.nodes if n.type == "Input"]
     outputs = [n for n in graph.nodes if n.type == "Output"]
     # Several Inputs are fine (a seq2seq network takes a source and a target sequence): the
     # model takes them in the graph's order, and the data matches them by their node names.
     if not inputs:
-        problems.append(Problem("the network has no Input layer — add one from the palette"))
+        problems.append(Problem(_("the network has no Input layer — add one from the palette")))
     if not outputs:
-        problems.append(Problem("the network has no Output layer — add one and connect the last layer to it"))
+        problems.append(Problem(_("the network has no Output layer — add one and connect the last layer to it")))
     elif len(outputs) > 1:
         for n in outputs[1:]:
-            problems.append(Problem(f"{n.label()}: a network has exactly one Output — remove this one", n.id))
+            problems.append(Problem(_("{layer}: a network has exactly one Output — remove this one").format(layer=n.label()),
+                                    n.id))
 
     incoming: dict[str, dict[str, str]] = {n.id: {} for n in graph.nodes}
     for e in graph.edges:
@@ -108,13 +111,15 @@ def analyze(graph: Graph) -> Analysis:
             problems.append(Problem(_unconnected(node, missing, len(ports)), nid))
             continue
         if nid not in feeds and node.type != "Output":
-            problems.append(Problem(f"{node.label()} feeds nothing — connect its output or delete it", nid, "warning"))
+            problems.append(Problem(_("{layer} feeds nothing — connect its output or delete it").format(layer=node.label()),
+                                    nid, "warning"))
         in_specs = [result.shapes.get(incoming[nid][p]) for p in ports]
         if any(s is None for s in in_specs):
             continue  # an earlier problem already explains it
         specs = [s for s in in_specs if s is not None]
         if any(s.dtype == "int64" for s in specs) and not spec.accepts_ids:
-            problems.append(Problem(f"{node.label()} gets integer token ids — insert an Embedding before it", nid))
+            problems.append(Problem(_("{layer} gets integer token ids — insert an Embedding before it")
+                                    .format(layer=node.label()), nid))
             continue
         try:
             shape = spec.shape_rule(node.params, specs)
@@ -122,9 +127,10 @@ def analyze(graph: Graph) -> Analysis:
             problems.append(Problem(f"{node.label()} {exc}", nid))
             continue
         if shape.numel > MAX_SAMPLE_VALUES:
-            problems.append(Problem(
-                f"{node.label()} makes samples of {shape.dims()} = {shape.numel:,} values, more than the"
-                f" {MAX_SAMPLE_VALUES:,} Workbench can run — make the shapes smaller", nid))
+            problems.append(Problem(_(
+                "{layer} makes samples of {dims} = {values} values, more than the {limit} Workbench can run"
+                " — make the shapes smaller").format(layer=node.label(), dims=shape.dims(), values=f"{shape.numel:,}",
+                                                     limit=f"{MAX_SAMPLE_VALUES:,}"), nid))
             continue
         result.shapes[nid] = shape
     return result
@@ -140,5 +146,6 @@ def check(graph: Graph) -> Analysis:
 
 def _unconnected(node: Node, missing: list[str], total: int) -> str:
     if total == 1:
-        return f"{node.label()} has no input — connect a layer to it"
-    return f"{node.label()} has unconnected input(s) {', '.join(missing)} — connect them or lower 'inputs'"
+        return _("{layer} has no input — connect a layer to it").format(layer=node.label())
+    return _("{layer} has unconnected input(s) {ports} — connect them or lower 'inputs'").format(
+        layer=node.label(), ports=", ".join(missing))

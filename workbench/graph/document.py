@@ -16,6 +16,7 @@ from enum import Enum
 from typing import Any
 
 from workbench.errors import GraphError
+from workbench.i18n import _
 from workbench.graph.search_values import check_search, check_search_entry
 from workbench.layers import layer_spec
 from workbench.layers.params import show_value
@@ -217,14 +218,15 @@ class Graph:
         """Why the connection would be refused, or None if it is allowed."""
         reason = self._refusal(src, dst, dst_port)
         if reason is None and self._reaches(dst, src):
-            return f"connecting {self._nodes[src].label()} to {self._nodes[dst].label()} would make a cycle"
+            return _("connecting {source} to {target} would make a cycle").format(
+                source=self._nodes[src].label(), target=self._nodes[dst].label())
         return reason
 
     def connect(self, src: str, dst: str, dst_port: str | None = None) -> Edge:
         """Connect src's output to an input of dst (the first free one if no port is named)."""
         reason = self.can_connect(src, dst, dst_port)
         if reason:
-            raise GraphError(f"cannot connect: {reason}")
+            raise GraphError(_("cannot connect: {reason}").format(reason=reason))
         edge = Edge(src, dst, dst_port or self.free_port(dst) or "")
         self._link(edge)
         self._emit(GraphEvent(EventKind.EDGE_ADDED, edge=edge))
@@ -244,7 +246,7 @@ class Graph:
         for src, dst, port in requests:
             reason = self._refusal(src, dst, port)
             if reason:
-                results.append(GraphError(f"cannot connect: {reason}"))
+                results.append(GraphError(_("cannot connect: {reason}").format(reason=reason)))
                 continue
             edge = Edge(src, dst, port or self.free_port(dst) or "")
             self._link(edge)
@@ -370,12 +372,13 @@ class Graph:
     def _check_name(self, name: str) -> None:
         if not _NAME_OK.match(name):
             raise GraphError(
-                f"{show_value(name)} is not a valid layer name: use letters, digits and _, starting with a letter"
-            )
+                _("{name} is not a valid layer name: use letters, digits and _, starting with a letter")
+                .format(name=show_value(name)))
         if name in RESERVED_NAMES or (name.startswith("__") and name.endswith("__")):
-            raise GraphError(f"'{name}' is a reserved word in PyTorch modules — choose another layer name")
+            raise GraphError(_("'{name}' is a reserved word in PyTorch modules — choose another layer name")
+                             .format(name=name))
         if name in self._names:
-            raise GraphError(f"the name '{name}' is already used by another layer — choose another")
+            raise GraphError(_("the name '{name}' is already used by another layer — choose another").format(name=name))
 
     def _insert(self, node: Node) -> None:
         """Add a checked node to the nodes and the name index."""
@@ -405,20 +408,22 @@ class Graph:
     def _refusal(self, src: str, dst: str, dst_port: str | None) -> str | None:
         """Why src -> dst.port is refused, cycles aside; None if only a cycle could refuse it."""
         if src not in self._nodes or dst not in self._nodes:
-            return "both ends must be nodes of this graph"
+            return _("both ends must be nodes of this graph")
         target = self._nodes[dst]
         ports = target.input_ports()
         if not ports:
-            return f"{target.label()} takes no input"
+            return _("{layer} takes no input").format(layer=target.label())
         port = dst_port or self.free_port(dst)
         if port is None:
-            return f"every input of {target.label()} is already connected"
+            return _("every input of {layer} is already connected").format(layer=target.label())
         if port not in ports:
-            return f"{target.label()} has no input {show_value(port)} (it has: {', '.join(ports)})"
+            return _("{layer} has no input {port} (it has: {ports})").format(
+                layer=target.label(), port=show_value(port), ports=", ".join(ports))
         if src == dst:
-            return "a layer cannot feed itself"
+            return _("a layer cannot feed itself")
         if self.edge_into(dst, port) is not None:
-            return f"input {show_value(port)} of {target.label()} is already connected — remove that edge first"
+            return _("input {port} of {layer} is already connected — remove that edge first").format(
+                port=show_value(port), layer=target.label())
         return None
 
     def _has_cycle(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
+from workbench import i18n as core_language
 from workbench.resources import asset_path
 
 
@@ -33,6 +34,7 @@ def install_language(choice: str) -> str:
     """Install the translators for `choice` ("system", "en" or "zh_CN"); returns the code used."""
     app = QCoreApplication.instance()
     code = resolve_language(choice)
+    core_language.set_language(code)  # the core's messages (problems, refusals, docs) follow
     for translator in _installed:
         QCoreApplication.removeTranslator(translator)
     _installed.clear()

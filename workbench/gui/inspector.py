@@ -31,6 +31,7 @@ from workbench.gui import theme
 from workbench.gui.labels import category_label
 from workbench.graph.document import EventKind
 from workbench.graph.search_values import format_search_entry, parse_search_text, searchable
+from workbench.i18n import _ as core_text
 from workbench.gui.session import EditorSession
 from workbench.layers.params import ParamSpec
 
@@ -183,7 +184,7 @@ class Inspector(QWidget):
         for spec in params:
             field = self._make_field(spec)
             label = QLabel(spec.name)
-            tip = f"<b>{spec.name}</b>: {spec.doc}<br><i>{spec.describe()}</i>"
+            tip = f"<b>{spec.name}</b>: {core_text(spec.doc)}<br><i>{spec.describe()}</i>"
             label.setToolTip(tip)
             field.editor.setToolTip(tip)
             column = QWidget()
@@ -233,7 +234,7 @@ class Inspector(QWidget):
             f"<span style='font-size:13pt; font-weight:600'>{node.type}</span>"
             f"&nbsp;&nbsp;<span style='color:{theme.category_color(spec.category).name()}'>● {category_label(spec.category)}</span>"
         )
-        self.doc.setText(spec.doc)
+        self.doc.setText(core_text(spec.doc))  # the registry's words, in the user's language
         if not self.name_edit.hasFocus() or self.name_edit.text() == node.name:
             self.name_edit.setText(node.name)
         self._set_error(self.name_error, "")
@@ -412,6 +413,7 @@ class Inspector(QWidget):
         self.lr_scale_edit.setToolTip(self.tr("Multiplies the run's learning rate for this layer"))
         self._update_empty_text()
         if self.node_id is not None:
+            self._refresh_values()  # the layer's doc comes from the core's catalog
             self._refresh_analysis()
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802

@@ -380,6 +380,8 @@ class MainWindow(FileActions, EditActions, QMainWindow):
         self.view.empty_text = self.tr("Drag layers here from the Layers panel,\nthen drag from an output port to an input port to connect them.")
         self.view.viewport().update()
         self.scene.refresh_texts()
+        if self.session is not None:
+            self.session.refresh_analysis()  # the core words its problems in the new language
         self._update_title()
         self._show_zoom(self.view.zoom())
         self._update_counts()

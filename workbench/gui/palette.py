@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeWidget, QTreeWi
 from workbench.gui import theme
 from workbench.gui.canvas.view import MIME_BLOCK, MIME_LAYER
 from workbench.gui.labels import category_label
-from workbench.layers import all_layer_specs
+from workbench.i18n import _ as core_text
+from workbench.layers import all_layer_specs, layer_spec
 
 ROLE_KIND = Qt.ItemDataRole.UserRole + 1  # "layer" | "block"
 ROLE_ID = Qt.ItemDataRole.UserRole + 2
@@ -89,7 +90,7 @@ class Palette(QWidget):
             item.setData(0, ROLE_KIND, "layer")
             item.setData(0, ROLE_ID, spec.type_id)
             item.setData(0, ROLE_SEARCH, f"{spec.type_id} {spec.doc} {spec.category}".lower())
-            item.setToolTip(0, f"<b>{spec.type_id}</b><br>{spec.doc}")
+            item.setToolTip(0, f"<b>{spec.type_id}</b><br>{core_text(spec.doc)}")
             item.setIcon(0, _swatch(theme.category_color(spec.category)))
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled)
         self._fill_blocks()
@@ -183,6 +184,11 @@ class Palette(QWidget):
         self.search.setPlaceholderText(self.tr("Search layers…"))
         for category, item in self._categories.items():
             item.setText(0, category_label(category))
+            for i in range(item.childCount()):  # the layers' docs, from the core's catalog
+                child = item.child(i)
+                if child.data(0, ROLE_KIND) == "layer":
+                    spec = layer_spec(child.data(0, ROLE_ID))
+                    child.setToolTip(0, f"<b>{spec.type_id}</b><br>{core_text(spec.doc)}")
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802
         if event.type() == QEvent.Type.LanguageChange:

@@ -94,6 +94,28 @@ def shape_error(out: Path) -> None:
     _save(window, out / "shape-error.png")
 
 
+def chinese(out: Path) -> None:
+    """The shape error in Simplified Chinese: the problem, the inspector's doc and the cards."""
+    from workbench.gui.commands import ConnectCommand, RemoveCommand
+    from workbench.gui.i18n import install_language
+
+    install_language("zh_CN")
+    try:
+        window = _window()
+        window.retranslate()
+        window.open_preset("digits-mlp")
+        graph = window.session.graph
+        flatten, fc1, digits = (graph.node_by_name(n).id for n in ("flatten", "fc1", "digits"))
+        window.session.push(RemoveCommand(graph, [flatten]))
+        window.session.push(ConnectCommand(graph, digits, fc1))
+        _settle(window)
+        window.scene.select_nodes([fc1])
+        window.view.fit()
+        _save(window, out / "editor-zh.png")
+    finally:
+        install_language("en")
+
+
 def connect_refused(out: Path) -> None:
     window = _window()
     window.open_preset("digits-mlp")
@@ -175,6 +197,7 @@ SHOTS: dict[str, Callable[[Path], None]] = {
     "editor": editor,
     "shape-error": shape_error,
     "connect-refused": connect_refused,
+    "editor-zh": chinese,
     "editor-dark": dark,
     "data-preview": data_preview,
     "data-preview-table": data_preview_table,

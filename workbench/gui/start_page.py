@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from workbench.graph.document import Graph
 from workbench.gui import theme
 from workbench.gui.labels import count_label, task_label
+from workbench.i18n import _ as core_text
 
 CARD_WIDTH = 300
 CARD_HEIGHT = 208
@@ -134,7 +135,9 @@ class PresetCard(QFrame):
             self.tr("%1 · %2 data · %3 params")
             .replace("%1", task_label(e.task)).replace("%2", e.dataset).replace("%3", count_label(e.parameters) if e.parameters is not None else "…")
         )
-        self.setToolTip(self.tr("Open the preset “%1”").replace("%1", e.title))
+        self.setToolTip(self.tr("Open the preset “%1”").replace("%1", core_text(e.title)))
+        self.title.setText(core_text(e.title))
+        self.description.setText(core_text(e.description))  # the preset's words, from the core's catalog
         self.meta.setStyleSheet(f"color: {theme.colors().text_dim.name()};")
 
     def _style(self, hover: bool) -> None:
