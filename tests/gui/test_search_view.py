@@ -3,6 +3,7 @@ trial changes the project in one undo step, and undo restores it."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,23 @@ def test_the_inspector_marks_a_param_searchable_as_an_undo_step(editor) -> None:
     assert head.search == {"out_features": [16, 32, 64, 128]}
     assert field.editor.text() == "16, 32, 64, 128"
     assert "dropout" not in [n.name for n in graph.nodes if n.search]  # a Dropout's p is searched by default instead
+
+
+def test_one_worker_per_device_shares_the_trials_of_one_study(qtbot, view: SearchWindow) -> None:
+    view.devices.setText("cpu, cpu")  # two workers; on a GPU machine, cuda:0, cuda:1
+    view.trials.setValue(4)
+    with qtbot.waitSignal(view.search_finished, timeout=300_000):
+        assert view.start()
+        assert len(view._threads) == 2
+    assert sorted(t.number for t in view.snapshot.trials) == [0, 1, 2, 3]
+    assert {t.state for t in view.snapshot.trials} == {"COMPLETE"}
+    assert len({t.run_dir for t in view.snapshot.trials}) == 4
+    assert view.table.rowCount() == 4
+    trained = json.loads((Path(view.snapshot.trials[0].run_dir) / "project.json").read_text())
+    assert trained["training"]["device"] == "cpu"
+
+
+def test_a_malformed_device_is_refused(view: SearchWindow) -> None:
+    view.devices.setText("cpu, gpu7")
+    assert not view.start()
+    assert "gpu7" in view.status.text()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +46,9 @@ from workbench.gui.search.worker import SEARCH_THREAD, SearchWorker
 from workbench.gui.session import EditorSession
 from workbench.project import Project
 from workbench.tuning.objectives import DIRECTIONS, parse_objectives
-from workbench.tuning.runner import TuneOptions
+from workbench.tuning.runner import TuneOptions, shares
 from workbench.tuning.space import build_space, default_space
-from workbench.tuning.study import StudySnapshot, default_storage, default_study_name
+from workbench.tuning.study import StudySnapshot, default_storage, default_study_name, open_study
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,10 @@ def _read(text: str) -> Any:
     return text
 
 
+def _finished(snapshot: StudySnapshot) -> int:
+    return sum(t.state not in ("RUNNING", "WAITING") for t in snapshot.trials)
+
+
 def _value_text(value: Any) -> str:
     if isinstance(value, float):
         return f"{int(value):,}" if value.is_integer() and abs(value) >= 1000 else f"{value:.4g}"
@@ -110,8 +115,9 @@ class SearchWindow(QDialog):
         self.setWindowTitle(self.tr("Search — %1").replace("%1", session.project.name))
         self.session = session
         self.snapshot: StudySnapshot | None = None
-        self._worker: SearchWorker | None = None
-        self._thread: QThread | None = None
+        # One worker per device: each runs its share of the trials on the same study.
+        self._workers: list[SearchWorker] = []
+        self._threads: list[QThread] = []
         self._options: TuneOptions | None = None
         self._first_number: int | None = None  # the first trial of this search (a study may hold earlier ones)
 
@@ -141,6 +147,9 @@ class SearchWindow(QDialog):
         project = session.project
         self.storage = QLineEdit(default_storage(project))
         self.study_name = QLineEdit(default_study_name(project))
+        self.devices = QLineEdit("auto")
+        self.devices.setToolTip(self.tr("Where trials train: 'auto' (the project's device), or several devices "
+                                        "separated by commas (cuda:0, cuda:1), each running one trial at a time"))
         self.start_button = QPushButton(self.tr("Start"))
         self.stop_button = QPushButton(self.tr("Stop"))
         self.stop_button.setEnabled(False)
@@ -150,6 +159,7 @@ class SearchWindow(QDialog):
         form.addRow(self.tr("Trials"), self.trials)
         form.addRow(self.tr("Storage"), self.storage)
         form.addRow(self.tr("Study"), self.study_name)
+        form.addRow(self.tr("Devices"), self.devices)
         left = QWidget()
         left.setMinimumWidth(440)  # the space's values stay readable
         lay = QVBoxLayout(left)
@@ -294,7 +304,25 @@ class SearchWindow(QDialog):
 
     @property
     def running(self) -> bool:
-        return self._thread is not None
+        return bool(self._threads)
+
+    def chosen_devices(self) -> list[str]:
+        """The devices of the Devices field; WorkbenchError names one the run settings refuse."""
+        names = [d.strip() for d in self.devices.text().split(",") if d.strip()] or ["auto"]
+        for name in names:
+            self.session.project.training.replace(device=name)  # TrainingError for a malformed name
+        return names
+
+    def worker_options(self, options: TuneOptions, devices: list[str]) -> list[TuneOptions]:
+        """The options of each worker: its device fixed, its share of the trials."""
+        if devices == ["auto"]:
+            return [options]
+        out = []
+        for device, count in zip(devices, shares(options.trials, len(devices))):
+            if count:
+                space = replace(options.space, fixed={**options.space.fixed, "device": device})
+                out.append(replace(options, trials=count, space=space))
+        return out
 
     def start(self) -> bool:
         """Start the search in the background; False (and the reason shown) when it cannot start."""
@@ -302,44 +330,55 @@ class SearchWindow(QDialog):
             return False
         try:
             options = self.options()
+            per_worker = self.worker_options(options, self.chosen_devices())
+            # The study is created before the workers start (so that they only ever load it),
+            # and a study of other objectives is refused here.
+            open_study(options.storage, options.study, options.objectives)
         except WorkbenchError as exc:
             self._say(str(exc), error=True)
             return False
         project = self.session.project
-        copy = Project(project.name, project.graph.copy(), project.dataset, project.training, project.description,
-                       project.path)
-        worker = SearchWorker(copy, options)
-        thread = worker_thread(worker, worker.run, SEARCH_THREAD, preload=("torch", "optuna"), quit_on=worker.ended)
-        worker.study_changed.connect(self.show_snapshot)
-        worker.epoch_finished.connect(self._epoch_finished)
-        worker.failed.connect(lambda message: self._say(message, error=True))
-        thread.finished.connect(self._thread_finished)
-        self._worker, self._thread, self._options = worker, thread, options
-        self._first_number = None
+        self._options, self._first_number, self.snapshot = options, None, None
+        for i, worker_options in enumerate(per_worker):
+            copy = Project(project.name, project.graph.copy(), project.dataset, project.training,
+                           project.description, project.path)
+            worker = SearchWorker(copy, worker_options)
+            thread = worker_thread(worker, worker.run, f"{SEARCH_THREAD}-{i}", preload=("torch", "optuna"),
+                                   quit_on=worker.ended)
+            worker.study_changed.connect(self.show_snapshot)
+            worker.epoch_finished.connect(self._epoch_finished)
+            worker.failed.connect(lambda message: self._say(message, error=True))
+            thread.finished.connect(self._thread_finished)
+            self._workers.append(worker)
+            self._threads.append(thread)
         self.start_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self._say(self.tr("Starting %1 trials…").replace("%1", str(options.trials)))
-        thread.start()
+        for thread in self._threads:
+            thread.start()
         return True
 
     def stop(self) -> None:
         """Ask the search to stop: the running trial ends after its current step."""
-        if self._worker is not None:
-            self._worker.request_stop()
+        for worker in self._workers:
+            worker.request_stop()
+        if self._workers:
             self._say(self.tr("Stopping after the current step…"))
 
     def wait(self, timeout_ms: int = 120_000) -> None:
-        """Block until the worker thread has ended (tests, closing)."""
-        if self._thread is not None:
-            self._thread.wait(timeout_ms)
+        """Block until the worker threads have ended (tests, closing)."""
+        for thread in list(self._threads):
+            thread.wait(timeout_ms)
 
     @Slot()
     def _thread_finished(self) -> None:
-        if self._worker is not None:
-            self._worker.deleteLater()
-        if self._thread is not None:
-            self._thread.deleteLater()
-        self._worker, self._thread = None, None
+        if any(thread.isRunning() for thread in self._threads):
+            return  # another device's worker still has trials to run
+        for worker in self._workers:
+            worker.deleteLater()
+        for thread in self._threads:
+            thread.deleteLater()
+        self._workers, self._threads = [], []
         self.start_button.setEnabled(True)
         self.stop_button.setEnabled(False)
         if self.snapshot is not None and not self.status.property("error"):
@@ -376,6 +415,8 @@ class SearchWindow(QDialog):
         """Redraw the plots and the table from the study."""
         if self._first_number is None and self.running:
             self._first_number = len(snapshot.trials)  # trials of earlier searches come first
+        if self.snapshot is not None and _finished(snapshot) < _finished(self.snapshot):
+            return  # another device's worker read the study a moment earlier
         self.snapshot = snapshot
         dimensions = self._options.space.dimensions if self._options is not None else ()
         self.scatter.show(snapshot)
