@@ -19,7 +19,7 @@ from workbench.graph.document import Graph
 from workbench.graph.summary import summarize
 from workbench.presets import resolve_project
 from workbench.training import power
-from workbench.training.cost import JOULES_PER_KWH, estimate_cost, format_flops
+from workbench.training.cost import JOULES_PER_KWH, estimate_cost, format_duration, format_flops, format_step
 from workbench.training.settings import TrainSettings
 
 from .conftest import classification_bundle
@@ -183,6 +183,8 @@ def test_a_run_records_its_estimate_beside_the_measured_time(tmp_path) -> None:
     assert estimate["co2_g"] == pytest.approx(estimate["energy_kwh"] * 400.0)
 
 
-def test_format_flops() -> None:
+def test_formats() -> None:
     assert format_flops(2.94e9) == "2.94 GFLOPs"
     assert format_flops(512) == "512 FLOPs"
+    assert (format_step(0.5643), format_step(1.8123)) == ("564 ms", "1.81 s")
+    assert (format_duration(48.2), format_duration(138.5), format_duration(9000)) == ("48.2 s", "2.31 min", "2.5 h")

@@ -88,13 +88,13 @@ class CostEstimate:
 
     def lines(self) -> list[str]:
         """The estimate in words, one figure per line."""
-        val = (f" + {self.val_batches_per_epoch} validation batches × {self.val_batch_s * 1000:.3g} ms"
+        val = (f" + {self.val_batches_per_epoch} validation batches × {format_step(self.val_batch_s)}"
                if self.val_batches_per_epoch else "")
         lines = [
             f"compute: {format_flops(self.flops_per_sample)} per sample (forward) × {self.train_samples:,} samples "
             f"× {self.epochs} epochs × 3 (forward + backward) = {format_flops(self.total_flops)}",
             f"time on {self.device}: {format_duration(self.time_s)} = {self.epochs} epochs × ({self.steps_per_epoch} "
-            f"steps × {self.step_s * 1000:.3g} ms{val}), timed over {self.timed_steps} steps of batch "
+            f"steps × {format_step(self.step_s)}{val}), timed over {self.timed_steps} steps of batch "
             f"{self.batch_size} after {self.warmup_steps} warm-up steps",
         ]
         if self.energy_kwh is None or self.co2_g is None or self.power_w is None:
@@ -112,6 +112,11 @@ def format_flops(n: float) -> str:
         if abs(n) >= size:
             return f"{n / size:.3g} {unit}"
     return f"{n:.0f} FLOPs"
+
+
+def format_step(seconds: float) -> str:
+    """A step's time: '564 ms', '1.81 s'."""
+    return f"{seconds * 1000:.3g} ms" if seconds < 1 else f"{seconds:.3g} s"
 
 
 def format_duration(seconds: float) -> str:
