@@ -19,7 +19,6 @@ trial starts, so a search never proposes a value the run would refuse.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
@@ -244,8 +243,3 @@ def _setting_entry(name: str, entry: list[Any] | dict[str, Any]) -> tuple[list[A
         out["step"] = step
     return out, spec.kind
 
-
-def replace_dimension(space: SearchSpace, dimension: Dimension) -> SearchSpace:
-    """A copy of `space` with one dimension changed (the app's space editor)."""
-    dims = tuple(dimension if d.name == dimension.name else d for d in space.dimensions)
-    return dataclasses.replace(space, dimensions=dims)
