@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
+
 from PySide6.QtCore import QPointF, QRectF
 
 from workbench.graph.document import Graph
 from workbench.gui.canvas.layout import make_room
 from workbench.gui.canvas.node_item import MIN_HEIGHT, WIDTH
 from workbench.gui.main_window import blank_project
+from workbench.presets import load_preset
 
 
 def _overlaps(window) -> list[tuple[str, str]]:  # noqa: ANN001
@@ -32,7 +35,14 @@ def _drop_on_edge(window, src_name: str, dst_name: str, type_id: str) -> str:  #
     return new_id
 
 
-def test_dropping_on_an_edge_shifts_the_downstream_cards(editor) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("layout", ["wrapped", "straight"])
+def test_dropping_on_an_edge_shifts_the_downstream_cards(editor, qtbot, layout: str) -> None:  # noqa: ANN001
+    if layout == "wrapped":  # the preset opens in rows once the view has its size
+        qtbot.waitUntil(lambda: len({n.position[1] for n in editor.session.graph.nodes}) > 1)
+    else:  # as the preset file draws it, one long line (a recovered project opens so)
+        editor.open_project(load_preset("digits-mlp"), dirty=True)
+        editor.session.flush()
+        assert len({n.position[1] for n in editor.session.graph.nodes}) == 1
     graph = editor.session.graph
     before = {n.id: n.position for n in graph.nodes}
     dict_before = graph.to_dict()
@@ -41,12 +51,12 @@ def test_dropping_on_an_edge_shifts_the_downstream_cards(editor) -> None:  # noq
     editor.session.flush()
     assert not _overlaps(editor), _overlaps(editor)
     moved = {graph.node(nid).name for nid, pos in before.items() if graph.node(nid).position != pos}
-    # relu1 and everything after it moved; fc1 and everything before it stayed.
-    assert {"relu1", "dropout", "fc2"} <= moved
+    # relu1 moved aside (with what follows it in its row or line); fc1 and everything before it stayed.
+    assert "relu1" in moved
     assert not moved & {"digits", "flatten", "fc1"}
-    new = graph.node(new_id)
-    assert new.position[0] >= graph.node_by_name("fc1").position[0] + WIDTH
-    assert graph.node_by_name("relu1").position[0] >= new.position[0] + WIDTH
+    if layout == "straight":  # everything after the drop moves right, the line stays a line
+        assert {"dropout", "fc2", "head", "output"} <= moved
+        assert len({n.position[1] for n in graph.nodes}) == 1
     # One undo step takes back the insert and every move.
     assert editor.session.undo_stack.count() == 1
     editor.act_undo.trigger()
@@ -83,3 +93,17 @@ def test_make_room_keeps_upstream_cards_and_shifts_a_downwards_chain_down() -> N
     assert moved[b][1] >= position[1] + h + 40 and moved[b][0] == 0.0
     assert moved[c][1] - moved[b][1] == 100.0  # the chain keeps its spacing
     assert all(v % 20 == 0 for v in moved[b] + moved[c])
+
+
+def test_make_room_on_the_edge_back_to_the_next_row_shifts_only_that_row() -> None:
+    graph = Graph()
+    a, b, c, d = (graph.add_node(t).id for t in ("Input", "Flatten", "Linear", "ReLU"))
+    graph.connect(a, b)
+    graph.connect(b, c)
+    graph.connect(c, d)
+    h = MIN_HEIGHT
+    # Row one: a, b; row two: c, d (a wrapped chain); the drop is on b → c.
+    rects = {a: (0.0, 0.0, WIDTH, h), b: (220.0, 0.0, WIDTH, h), c: (0.0, 170.0, WIDTH, h), d: (220.0, 170.0, WIDTH, h)}
+    position, moved = make_room(graph, rects, b, c, (200.0, 120.0, WIDTH, h), gap=40.0, grid=20.0)
+    assert position == (0.0, 170.0)  # the new card starts the second row
+    assert moved == {c: (180.0, 170.0), d: (400.0, 170.0)}

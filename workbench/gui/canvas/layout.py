@@ -106,12 +106,24 @@ def make_room(graph: Graph, rects: dict[str, Rect], src: str, dst: str, new: Rec
     drawn downwards). The new card sits `gap` after the source if it would touch it; then the
     destination, everything downstream of it and every card that starts at or after it on that
     axis (a parallel branch, the next row of a wrapped chain) shift by the same amount, so the
-    picture keeps its shape. Cards upstream of the source never move. Returns the new card's
+    picture keeps its shape; on an edge that returns to the start of the next row, the new card
+    starts that row and the row's other cards move right. Cards upstream of the source never
+    move. Returns the new card's
     top-left and the new top-left of each moved card. With a `grid`, the new card lands on it
     and the shift is a whole number of grid steps (rounded up: gaps never shrink).
     """
     sx, sy, sw, sh = rects[src]
     dx, dy, dw, dh = rects[dst]
+    upstream = _ancestors(graph, src) | {src}
+    if dx + dw / 2 < sx + sw / 2 and dy >= sy + sh:
+        # The edge returns to the start of a lower row (a wrapped chain): the new card takes the
+        # destination's place and the rest of that row moves right; other rows stay.
+        shift = new[2] + gap
+        if grid:
+            shift = _up(shift, grid)
+        row = {nid: (r[0] + shift, r[1]) for nid, r in rects.items()
+               if nid not in upstream and r[0] >= dx - 1e-6 and r[1] < dy + dh and r[1] + r[3] > dy}
+        return (dx, dy), row
     horizontal = abs((dx + dw / 2) - (sx + sw / 2)) >= abs((dy + dh / 2) - (sy + sh / 2))
     axis = 0 if horizontal else 1
     x, y, w, h = new
@@ -131,7 +143,6 @@ def make_room(graph: Graph, rects: dict[str, Rect], src: str, dst: str, new: Rec
         shift = _up(shift, grid)
     if shift <= 0:
         return (pos[0], pos[1]), {}
-    upstream = _ancestors(graph, src) | {src}
     downstream = _descendants(graph, dst) | {dst}
     moving = {nid for nid, r in rects.items()
               if nid not in upstream and (nid in downstream or (r[0], r[1])[axis] >= dst_start - 1e-6)}
