@@ -10,16 +10,21 @@ Written with torch.utils.tensorboard:
 - the hyperparameters with the final metrics (add_hparams, in RUN_DIR/tensorboard/hparams);
 - for classification, the validation confusion matrix as an image, after the last epoch.
 
-Step records are buffered and written together at epoch ends (and every FLUSH_S seconds in
-long epochs), so the training loop pays for a list append per step. A resumed run reopens the
+Step records are buffered and handed over at epoch ends (and every FLUSH_S seconds in long
+epochs) to the logger's own thread, which builds and writes the summaries: the training loop
+pays for a list append per step. A resumed run reopens the
 writer with `purge_step`, so the steps it does again replace those recorded after the checkpoint.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
 import warnings
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -53,55 +58,84 @@ class TensorBoardLogger:
         self._last_step = 0
         self._final: dict[str, float] = {}
         self.graph_note = self._add_graph()
+        # Building a summary costs tens of microseconds per scalar: the logger's own thread does
+        # it, in the order the events came (the training thread only appends and hands over).
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._work, name="tensorboard-logger", daemon=True)
+        self._thread.start()
 
-    # ---- events --------------------------------------------------------------------------
+    # ---- events (training thread) --------------------------------------------------------
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, StepEvent):
             self._steps.append((event.step, event.loss, event.lr, event.samples_per_s))
             self._last_step = event.step
             if time.monotonic() - self._flushed_at >= FLUSH_S:
-                self._write_steps()
+                self._hand_over_steps()
         elif isinstance(event, EpochEvent):
-            self._write_steps()
-            step = self._last_step
+            self._hand_over_steps()
             scalars = {"epoch/train_loss": event.train_loss, "epoch/lr": event.lr}
             if event.val_loss is not None:
                 scalars["epoch/val_loss"] = event.val_loss
             for name, value in event.val_metrics.items():
                 scalars[f"epoch/{name}"] = value
-            for tag, value in scalars.items():
-                self.writer.add_scalar(tag, value, step)
             self._final = {k.split("/", 1)[1]: float(v) for k, v in scalars.items() if k != "epoch/lr"}
+            self._jobs.put(partial(self._write_scalars, scalars, self._last_step))
         elif isinstance(event, ResumedEvent):
             # Steps after the checkpoint will be taken again: TensorBoard drops what it holds
             # from `purge_step` on when a writer opens with it.
             self._steps.clear()
-            self.writer.close()
-            self.writer = self._SummaryWriter(log_dir=str(self.log_dir), purge_step=event.step + 1)
             self._last_step = event.step
+            self._jobs.put(partial(self._reopen, event.step + 1))
         elif isinstance(event, (FinishedEvent, FailedEvent)):
-            self._write_steps()
-            self._write_hparams(event)
-            if isinstance(event, FinishedEvent) and self.prepared.data.task == "classification":
-                self._write_confusion()
-            self.writer.flush()
+            self._hand_over_steps()
+            self._jobs.put(partial(self._write_end, event, dict(self._final), self._last_step))
 
     def close(self, run_dir: Path | None = None) -> None:
-        """Write what is buffered and close the event files."""
-        self._write_steps()
+        """Hand over what is buffered, wait for the logger's thread, and close the event files."""
+        self._hand_over_steps()
+        self._jobs.put(None)
+        self._thread.join()
         self.writer.close()
 
-    # ---- writing -------------------------------------------------------------------------
+    def _hand_over_steps(self) -> None:
+        if self._steps:
+            self._jobs.put(partial(self._write_steps, self._steps))
+            self._steps = []
+        self._flushed_at = time.monotonic()
 
-    def _write_steps(self) -> None:
+    # ---- writing (the logger's thread) ---------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            try:
+                job()
+            except Exception:  # a full disk: the run goes on, this log does not
+                log.exception("TensorBoard: writing to %s failed", self.log_dir)
+
+    def _write_steps(self, steps: list[tuple[int, float, float, float]]) -> None:
         add = self.writer.add_scalar
-        for step, loss, lr, speed in self._steps:
+        for step, loss, lr, speed in steps:
             add("train/loss", loss, step)
             add("train/lr", lr, step)
             add("train/samples_per_s", speed, step)
-        self._steps.clear()
-        self._flushed_at = time.monotonic()
+
+    def _write_scalars(self, scalars: dict[str, float], step: int) -> None:
+        for tag, value in scalars.items():
+            self.writer.add_scalar(tag, value, step)
+
+    def _reopen(self, purge_step: int) -> None:
+        self.writer.close()
+        self.writer = self._SummaryWriter(log_dir=str(self.log_dir), purge_step=purge_step)
+
+    def _write_end(self, event: FinishedEvent | FailedEvent, final: dict[str, float], step: int) -> None:
+        self._write_hparams(event, final, step)
+        if isinstance(event, FinishedEvent) and self.prepared.data.task == "classification":
+            self._write_confusion(step)
+        self.writer.flush()
 
     def _add_graph(self) -> str:
         """Trace the built module into the graph tab; returns what happened, in words."""
@@ -123,25 +157,25 @@ class TensorBoardLogger:
             return "model graph written"
         except Exception as exc:  # tracing refuses some modules (data-dependent control flow)
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            log.info("TensorBoard: the model graph cannot be traced (%s); scalars and the rest are logged", first)
+            log.warning("TensorBoard: the model graph cannot be traced (%s); scalars and the rest are logged", first)
             return f"model graph not written: the module cannot be traced ({first})"
         finally:
             model.train(training)
 
-    def _write_hparams(self, event: FinishedEvent | FailedEvent) -> None:
+    def _write_hparams(self, event: FinishedEvent | FailedEvent, final: dict[str, float], step: int) -> None:
         params = {k: v if isinstance(v, (bool, int, float, str)) else str(v)
                   for k, v in hyperparameters(self.prepared).items()}
         params["status"] = "failed" if isinstance(event, FailedEvent) else event.status
-        metrics = {f"hparam/{k}": v for k, v in self._final.items() if np.isfinite(v)}
+        metrics = {f"hparam/{k}": v for k, v in final.items() if np.isfinite(v)}
         if not metrics:
             metrics = {"hparam/train_loss": float("nan")}
-        self.writer.add_hparams(params, metrics, run_name=HPARAMS_RUN, global_step=self._last_step)
+        self.writer.add_hparams(params, metrics, run_name=HPARAMS_RUN, global_step=step)
 
-    def _write_confusion(self) -> None:
+    def _write_confusion(self, step: int) -> None:
         matrix = confusion_matrix(self.prepared.model, self.prepared.data)
         if matrix is None or len(matrix) > MAX_IMAGE_CLASSES:
             return
-        self.writer.add_image("validation/confusion_matrix", confusion_image(matrix), self._last_step,
+        self.writer.add_image("validation/confusion_matrix", confusion_image(matrix), step,
                               dataformats="HWC")
 
 
