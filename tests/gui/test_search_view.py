@@ -94,6 +94,17 @@ def test_run_search_opens_the_view_of_the_open_project(editor) -> None:  # noqa:
 def test_the_inspector_marks_a_param_searchable_as_an_undo_step(editor) -> None:  # noqa: ANN001
     graph = editor.session.graph
     head = graph.node_by_name("fc2")
+    relu = graph.node_by_name("relu1")
+    editor.inspector.show_node(graph.node_by_name("fc1").id)
+    assert editor.inspector.search_toggle.isChecked()  # fc1 has search values: they show
+    editor.inspector.show_node(relu.id)
+    assert editor.inspector.search_toggle is None  # no numeric params
+    dropout = graph.node_by_name("dropout")
+    editor.inspector.show_node(dropout.id)
+    assert not editor.inspector.search_toggle.isChecked()  # nothing marked: the rows stay hidden
+    assert not editor.inspector.form.isRowVisible(editor.inspector._search_rows[0])
+    editor.inspector.search_toggle.setChecked(True)
+    assert editor.inspector.form.isRowVisible(editor.inspector._search_rows[0])
     editor.inspector.show_node(head.id)
     field = editor.inspector._search_fields["out_features"]
     assert field.editor.text() == "16, 32, 64, 128"  # the preset marks it

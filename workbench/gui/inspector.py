@@ -63,6 +63,9 @@ class Inspector(QWidget):
         self._node_type: str | None = None
         self._fields: dict[str, _Field] = {}
         self._search_fields: dict[str, _Field] = {}  # numeric params: the values a search may try
+        self._search_rows: list[QWidget] = []  # shown when "Search values" is checked
+        self._show_search = False  # the user's choice, kept from layer to layer
+        self.search_toggle: QCheckBox | None = None
         self._selection_count = 0
 
         self.title = QLabel()
@@ -178,6 +181,8 @@ class Inspector(QWidget):
             self.form.removeRow(0)
         self._fields.clear()
         self._search_fields.clear()
+        self._search_rows.clear()
+        self.search_toggle = None
 
     def _build_form(self, params: tuple[ParamSpec, ...]) -> None:
         self._clear_form()
@@ -197,6 +202,14 @@ class Inspector(QWidget):
             self._fields[spec.name] = field
             if searchable(spec):
                 self._add_search_field(spec)
+        if self._search_fields:
+            # A row per numeric param would crowd the form: they show when asked for, or when
+            # the layer has search values already.
+            self.search_toggle = QCheckBox(self.tr("Search values (for Run › Search…)"))
+            self.search_toggle.setChecked(self._show_search)
+            self.search_toggle.toggled.connect(self._toggle_search_rows)
+            self.form.addRow(self.search_toggle)
+            self._toggle_search_rows(self._show_search)
         if not params:
             note = QLabel(self.tr("This layer has no parameters."))
             note.setEnabled(False)
@@ -251,6 +264,11 @@ class Inspector(QWidget):
         for name, field in self._search_fields.items():
             field.write(node.search.get(name))
             self._set_error(field.error, "", field.editor)
+        if self.search_toggle is not None and node.search and not self.search_toggle.isChecked():
+            self.search_toggle.blockSignals(True)
+            self.search_toggle.setChecked(True)
+            self.search_toggle.blockSignals(False)
+            self._set_search_rows_visible(True)
         for name, field in self._fields.items():
             field.editor.blockSignals(True)
             field.write(node.params.get(name))
@@ -347,6 +365,15 @@ class Inspector(QWidget):
         label.setToolTip(edit.toolTip())
         self.form.addRow(label, column)
         self._search_fields[spec.name] = field
+        self._search_rows.append(column)
+
+    def _toggle_search_rows(self, shown: bool) -> None:
+        self._show_search = shown
+        self._set_search_rows_visible(shown)
+
+    def _set_search_rows_visible(self, shown: bool) -> None:
+        for row in self._search_rows:
+            self.form.setRowVisible(row, shown)
 
     def _commit_search(self, name: str) -> None:
         from workbench.gui.search.commands import SetSearchCommand
