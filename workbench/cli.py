@@ -156,9 +156,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="fewer repetitions (about two minutes on 2 CPU cores)")
     p.add_argument("--json", metavar="PATH", help="also write every number, the machine and the settings as JSON")
 
-    p = sub.add_parser("sample", help="generate text from a trained language model")
-    p.add_argument("run_dir", help="run folder of a language model")
+    p = sub.add_parser("sample", help="generate text from a trained language model, or decode a source with a seq2seq run")
+    p.add_argument("run_dir", help="run folder of a language model or a sequence-to-sequence model")
     p.add_argument("--prompt", default="", help="text to continue")
+    p.add_argument("--source", action="append", metavar="TEXT",
+                   help="seq2seq runs: the text to decode (repeat for several)")
+    p.add_argument("--beam", type=int, default=1, metavar="K",
+                   help="seq2seq runs: beam search keeping K hypotheses, printed best first (default 1: greedy)")
     p.add_argument("--tokens", type=int, default=200, help="characters to generate")
     p.add_argument("--temperature", type=float, default=0.8, help="lower is more predictable")
     p.add_argument("--seed", type=int, default=0)
@@ -580,6 +584,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     run = load_run(args.run_dir)
     vocab = run.data_info.get("vocab")
+    if run.data_info.get("task") == "seq2seq" and vocab:
+        from workbench.sampling import decoded_lines
+
+        print("\n".join(decoded_lines(run.model, vocab, args.source, args.beam)))
+        return 0
     if run.data_info.get("task") != "language_model" or not vocab:
         raise WorkbenchError(f"{args.run_dir}: this run is not a language model (task: {run.data_info.get('task')})")
     print(generate(run.model, vocab, args.prompt, tokens=args.tokens, temperature=args.temperature, seed=args.seed))

@@ -21,6 +21,7 @@ from workbench.data.seq2seq import (
     SPECIALS,
     UNK_ID,
     date_pairs,
+    dates_vocab,
     decode_ids,
     write_date,
 )
@@ -61,6 +62,9 @@ def test_the_dates_are_fixed_by_data_seed_not_the_split_seed() -> None:
     b = load_dataset(DatasetSpec(source="dates", options={"samples": 50}, seed=1))
     assert sorted(a.train.pairs + a.val.pairs) == sorted(b.train.pairs + b.val.pairs)
     assert a.val.pairs != b.val.pairs
+    # One vocabulary for any draw, so that a network fits the dates whatever the options.
+    tiny = load_dataset(DatasetSpec(source="dates", options={"samples": 10}))
+    assert a.vocab == tiny.vocab == dates_vocab() and len(dates_vocab()) == 62
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:

@@ -108,15 +108,16 @@ def _tensors(pairs: Sequence[tuple[str, str]], vocab: Sequence[str], source_len:
 
 
 def pairs_bundle(pairs: Sequence[tuple[str, str]], spec: DatasetSpec, where: str, description: str,
-                 source_len: int | None = None, target_len: int | None = None) -> DataBundle:
+                 source_len: int | None = None, target_len: int | None = None,
+                 vocab: list[str] | None = None) -> DataBundle:
     """A seq2seq bundle from text pairs: a seeded random split, the vocabulary of the training
-    part, every sequence padded to the longest (or to `source_len`/`target_len`)."""
+    part (or `vocab`), every sequence padded to the longest (or to `source_len`/`target_len`)."""
     if len(pairs) < 2:
         raise DataError(f"{where}: {len(pairs)} pair(s); at least 2 are needed to train and validate")
     train_rows, val_rows = split_indices(len(pairs), spec.val_fraction, spec.seed, where)
     train_pairs = [pairs[i] for i in train_rows]
     val_pairs = [pairs[i] for i in val_rows]
-    vocab = build_vocab(train_pairs)
+    vocab = vocab or build_vocab(train_pairs)
     longest_source = max(len(s) for s, _ in pairs)
     longest_target = max(len(t) for _, t in pairs)
     source_len = source_len or longest_source
@@ -203,9 +204,15 @@ def load_dates_bundle(spec: DatasetSpec) -> DataBundle:
     samples = opts.int("samples", 20000, minimum=10, maximum=2_000_000)
     data_seed = opts.int("data_seed", 0, minimum=0)
     opts.finish()
-    # Fixed lengths, whatever the draw: the network's Inputs do not change with the options.
+    # Fixed lengths and vocabulary, whatever the draw: the network does not change with the options.
     return pairs_bundle(date_pairs(samples, data_seed), spec, where, "Dates in words → ISO dates",
-                        source_len=DATES_SOURCE_LEN, target_len=DATES_TARGET_LEN)
+                        source_len=DATES_SOURCE_LEN, target_len=DATES_TARGET_LEN, vocab=dates_vocab())
+
+
+def dates_vocab() -> list[str]:
+    """Every character a written date of any format and case can hold, after the special tokens."""
+    words = " ".join((*MONTHS, *WEEKDAYS, "the of st nd rd th"))
+    return [*SPECIALS, *sorted(set(words + words.upper() + "0123456789 ,.-"))]
 
 
 # The longest written date ("wednesday, september 30, 2099": 29 characters) and an ISO date plus </s>.

@@ -292,6 +292,16 @@ class ResultsView(QWidget):
         self.stack.addWidget(lm)
         self.lm_page = lm
 
+        # Sequence-to-sequence page: validation pairs and the model's greedy decodings.
+        self.examples = QTableWidget(0, 4)
+        self.examples.verticalHeader().hide()
+        self.examples.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.examples.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.examples.horizontalHeader().setStretchLastSection(True)
+        self.examples.verticalHeader().setDefaultSectionSize(22)
+        self.examples.setFont(mono)
+        self.stack.addWidget(self.examples)
+
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.header, 1)
@@ -312,6 +322,7 @@ class ResultsView(QWidget):
 
     def retranslate(self) -> None:
         self.per_class.setHorizontalHeaderLabels([self.tr("Class"), self.tr("Accuracy"), self.tr("Correct")])
+        self.examples.setHorizontalHeaderLabels([self.tr("Source"), self.tr("Target"), self.tr("Prediction"), ""])
         self.samples_title.setText(self.tr("Validation samples, mistakes first"))
         self.prompt_label.setText(self.tr("Prompt"))
         self.prompt.setPlaceholderText(self.tr("Text for the model to continue (may be empty)"))
@@ -386,6 +397,10 @@ class ResultsView(QWidget):
             if isinstance(value, (int, float)):
                 facts.append(self.tr("token accuracy %1").replace("%1", f"<b>{value:.1%}</b>"))
             self.stack.setCurrentWidget(self.lm_page)
+        elif results.task == "seq2seq":
+            if results.exact_match is not None:
+                facts.append(self.tr("exact match %1 (greedy)").replace("%1", f"<b>{results.exact_match:.1%}</b>"))
+            self._show_examples(results)
         else:
             self.show_message(self.tr("No results for this kind of task."))
             return
@@ -419,6 +434,18 @@ class ResultsView(QWidget):
                                                  color=theme.colors().text.name(), size="9pt")
         self.scatter_plot.getPlotItem().enableAutoRange()
         self.stack.setCurrentWidget(self.scatter_plot)
+
+    def _show_examples(self, results: RunResults) -> None:
+        """Source, target and prediction side by side, ✓ or ✗ (mistakes first, in red)."""
+        self.examples.setRowCount(len(results.examples))
+        for i, example in enumerate(results.examples):
+            cells = [example.source, example.target, example.predicted, "✓" if example.correct else "✗"]
+            for j, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if not example.correct and j >= 2:
+                    item.setForeground(theme.colors().error)
+                self.examples.setItem(i, j, item)
+        self.stack.setCurrentWidget(self.examples)
 
     def checkpoint(self) -> str:
         return str(self.model_choice.currentData() or "last")

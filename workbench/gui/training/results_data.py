@@ -6,7 +6,9 @@ else last.pt), runs the model over the validation set once and keeps what the pi
 - classification: the confusion matrix (rows: true class, columns: predicted), per-class
   accuracy and a few validation samples (mistakes first) with predicted and true labels;
 - regression: predicted against true values (for the scatter);
-- language model: the trained model and its vocabulary, for the sampling box.
+- language model: the trained model and its vocabulary, for the sampling box;
+- seq2seq: validation sources greedily decoded, side by side with their targets (mistakes
+  first), and the exact match of those decodings.
 """
 
 from __future__ import annotations
@@ -23,6 +25,18 @@ log = logging.getLogger(__name__)
 MAX_EVAL_SAMPLES = 20_000  # a bigger validation set is scored on its first rows
 MAX_SCATTER_POINTS = 5_000
 SAMPLE_GRID = 32  # validation samples shown with their predictions
+SEQ2SEQ_DECODED = 1_000  # seq2seq: validation sources decoded (greedy) for the exact match
+SEQ2SEQ_SHOWN = 50  # ... and shown in the table
+
+
+@dataclass(frozen=True)
+class Seq2SeqExample:
+    """One validation pair and the model's greedy decoding of its source."""
+
+    source: str
+    target: str
+    predicted: str
+    correct: bool
 
 
 @dataclass
@@ -55,6 +69,8 @@ class RunResults:
     r2: float | None = None
     vocab: list[str] | None = None  # language model
     model: Any = None  # the trained GraphModule, eval mode, on the CPU (language model sampling)
+    examples: list[Seq2SeqExample] = field(default_factory=list)  # seq2seq, mistakes first
+    exact_match: float | None = None  # seq2seq: share of the decoded sources whose target came out exactly
     summary: dict[str, Any] = field(default_factory=dict)
 
     def per_class(self) -> list[tuple[str, int, int]]:
@@ -121,6 +137,8 @@ def compute_results(run_dir: str | Path, data: Any = None, checkpoint: str = "la
     bundle = data if data is not None else run.data()
     model = run.model
     model.eval()
+    if task == "seq2seq":
+        return _seq2seq_results(results, model, list(run.data_info.get("vocab") or []), bundle)
     class_names = list(run.data_info.get("class_names") or [])
     outputs: list[np.ndarray] = []
     targets: list[np.ndarray] = []
@@ -179,4 +197,24 @@ def compute_results(run_dir: str | Path, data: Any = None, checkpoint: str = "la
         features = None if image is not None else [float(v) for v in x.reshape(-1)[:6]]
         results.samples.append(SampleView(class_names[truth[i]], class_names[predicted[i]],
                                           bool(truth[i] == predicted[i]), image, features))
+    return results
+
+
+def _seq2seq_results(results: RunResults, model: Any, vocab: list[str], bundle: Any) -> RunResults:
+    """Greedy decodings of the first validation sources, and their exact match."""
+    from workbench.data.seq2seq import EOS_ID
+    from workbench.sampling import greedy_decode
+
+    pairs = list(getattr(bundle.val, "pairs", []))[:SEQ2SEQ_DECODED]
+    if not pairs:
+        return results
+    decoded = []
+    for start in range(0, len(pairs), 256):
+        chunk = pairs[start:start + 256]
+        decoded.extend(greedy_decode(model, vocab, [source for source, _ in chunk]))
+    examples = [Seq2SeqExample(source, target, hyp.text, hyp.text == target and hyp.ids[-1:] == (EOS_ID,))
+                for (source, target), hyp in zip(pairs, decoded)]
+    results.val_samples = len(examples)
+    results.exact_match = sum(e.correct for e in examples) / len(examples)
+    results.examples = ([e for e in examples if not e.correct] + [e for e in examples if e.correct])[:SEQ2SEQ_SHOWN]
     return results
