@@ -73,3 +73,31 @@ def test_results_header_shows_the_cost(window) -> None:  # noqa: ANN001
                          summary=SUMMARY)
     view.show_results(results)
     assert view.header.text().endswith(" · time 24.1 s (estimated 27.3 s)")
+
+
+def test_a_run_of_the_estimated_project_records_the_estimate_beside_its_time(window, qtbot, tmp_path,  # noqa: ANN001
+                                                                            monkeypatch) -> None:
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    window.training.interactive = False
+    window.training_overrides = {"epochs": 1, "device": "cpu"}
+    assert window.open_preset("digits-mlp")
+    window.training_overrides = {}
+    view = window.training.estimate
+    view.button.click()
+    qtbot.waitUntil(lambda: view.button.isEnabled(), timeout=120_000)
+    assert view.estimate is not None
+    try:
+        with qtbot.waitSignal(window.training.run_finished, timeout=120_000) as blocker:
+            assert window.train()
+        outcome = blocker.args[0]
+        assert outcome.status == "finished", outcome.message
+        cost = json.loads((outcome.run_dir / "summary.json").read_text())["cost"]
+        assert cost["estimate"] == json.loads(json.dumps(view.estimate.to_dict()))
+        assert cost["measured"]["wall_s"] > 0
+        # Once the settings change, the estimate no longer describes the run: none is sent.
+        window.session.project.training = window.session.project.training.replace(epochs=2)
+        assert view.estimate_for(window.session.project, False) is None
+    finally:
+        window.training.shutdown()

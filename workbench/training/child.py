@@ -317,6 +317,19 @@ def take_environment(environ: dict[str, str]) -> None:
     os.environ.update({str(k): str(v) for k, v in environ.items()})
 
 
+def _estimate(record: Any) -> Any:
+    """The app's estimate for this run (made with its Estimate button), recorded in summary.json
+    beside the measured time; False when there is none or it cannot be read."""
+    from workbench.training.cost import CostEstimate
+
+    if not isinstance(record, dict):
+        return False
+    try:
+        return CostEstimate(**record)
+    except TypeError:  # written by another version
+        return False
+
+
 def _describe(exc: BaseException) -> str:
     from workbench.errors import WorkbenchError
 
@@ -392,8 +405,9 @@ def run_job(job: dict[str, Any], pipe: EventPipe, control: Control) -> dict[str,
                    "epochs": prepared.project.training.epochs,
                    "init": prepared.init.lines() if prepared.init is not None else []})
         resume = Path(job["resume_from"]) if job.get("resume_from") else None
+        estimate = _estimate(job.get("estimate"))
         result = train_project(prepared, Path(job["run_dir"]), listeners=[forward], resume_from=resume,
-                               on_trainer=control.attach)
+                               on_trainer=control.attach, estimate=estimate)
         return {"kind": "outcome", "status": result.status, "message": result.message,
                 "summary": dict(result.summary), "changes": changes}
     except Exception as exc:  # bad data, a network that does not fit, a bug: said in one line

@@ -5,11 +5,14 @@ of its own: it loads the data, builds the network and times a few real training 
 (training.cost), which takes seconds, so the window never waits for it. The answer is the
 core's own lines: FLOPs, time on the chosen device, energy and CO₂, each saying what it rests on.
 
+The estimate shown is sent with the next run when the project has not changed since
+(`estimate_for`), so that summary.json holds it beside the measured time, as a command-line run's does.
 `cost_fact` gives the Results panel's words for what a finished run measured beside its estimate.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, Qt, Signal
@@ -38,6 +41,7 @@ class EstimateView(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.text)
         self.estimate: Any = None  # the last CostEstimate shown
+        self.estimated_for: str | None = None  # estimate_key of the project it was made for
         self.button.clicked.connect(self._clicked)
         self.retranslate()
 
@@ -63,21 +67,46 @@ class EstimateView(QWidget):
         self.text.setText(QCoreApplication.translate("EstimateView", "Timing a few training steps…"))
         self.text.show()
 
-    def show_estimate(self, estimate: Any) -> None:
-        """A training.cost.CostEstimate, in the core's words."""
+    def show_estimate(self, estimate: Any, key: str | None = None) -> None:
+        """A training.cost.CostEstimate, in the core's words; `key`: estimate_key of its project."""
         self.estimate = estimate
+        self.estimated_for = key
         self.button.setEnabled(True)
         self.text.setStyleSheet("")
         self.text.setText("\n".join(estimate.lines()))
         self.text.show()
 
+    def estimate_for(self, project: Any, fit_data: bool) -> dict[str, Any] | None:
+        """The estimate shown, as a record for the run's summary, if it was made for exactly this
+        project (network, data and settings) and data fitting; None otherwise."""
+        if self.estimate is None or self.estimated_for != estimate_key(project, fit_data):
+            return None
+        return dict(self.estimate.to_dict())
+
     def show_message(self, message: str) -> None:
         """Why there is no estimate (the data cannot load, the device is missing...)."""
         self.estimate = None
+        self.estimated_for = None
         self.button.setEnabled(True)
         self.text.setStyleSheet(f"color: {theme.colors().error.name()};")
         self.text.setText(QCoreApplication.translate("EstimateView", "No estimate: %1").replace("%1", message))
         self.text.show()
+
+
+def estimate_key(project: Any, fit_data: bool) -> str:
+    """What an estimate depends on: the project as saved (network, data, settings) less where
+    its nodes sit on the canvas, and whether the network is fitted to the data."""
+    from workbench.project import project_to_dict
+
+    return json.dumps([_without_positions(project_to_dict(project)), fit_data], sort_keys=True, default=str)
+
+
+def _without_positions(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_positions(v) for k, v in value.items() if k != "position"}
+    if isinstance(value, list):
+        return [_without_positions(v) for v in value]
+    return value
 
 
 def estimate_project(project: Any, fit_data: bool = False) -> Any:

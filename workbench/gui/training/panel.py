@@ -332,7 +332,9 @@ class TrainingPanel(QObject):
         target = Path(run_dir) if run_dir is not None else default_run_dir(project)
         request = RunRequest(snapshot, target.resolve(), Path(resume_from).resolve() if resume_from else None,
                              fit_data=self.form.fit_data.isChecked(), nproc=max(1, nproc),
-                             results_checkpoint=self.results.checkpoint())
+                             results_checkpoint=self.results.checkpoint(),
+                             estimate=self.estimate.estimate_for(snapshot, self.form.fit_data.isChecked())
+                             if nproc <= 1 and resume_from is None else None)
         try:
             worker = self._make_worker(request)
         except (OSError, WorkbenchError) as exc:
@@ -765,7 +767,7 @@ class TrainingPanel(QObject):
     def estimate_cost(self) -> None:
         """Estimate the open project's run (FLOPs, time from a few timed steps, energy, CO₂) in a
         thread of its own; the answer appears under the run settings."""
-        from workbench.gui.training.estimate_view import estimate_project
+        from workbench.gui.training.estimate_view import estimate_key, estimate_project
 
         if self.session is None:
             return
@@ -773,8 +775,10 @@ class TrainingPanel(QObject):
         snapshot = Project(project.name, project.graph.copy(), project.dataset, project.training,
                            project.description, project.path)
         fit = self.form.fit_data.isChecked()
+        key = estimate_key(snapshot, fit)
         self.estimate.set_busy()
-        self._run_task(lambda: estimate_project(snapshot, fit), self.estimate.show_estimate, self.estimate.show_message)
+        self._run_task(lambda: estimate_project(snapshot, fit), lambda est: self.estimate.show_estimate(est, key),
+                       self.estimate.show_message)
 
     def _checkpoint_changed(self, _checkpoint: str) -> None:
         shown = self.results.results

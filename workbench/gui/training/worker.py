@@ -189,6 +189,7 @@ class RunRequest:
     results_checkpoint: str = "last"  # which model the results show: "last" or "best"
     nproc: int = 1  # > 1: a distributed job over that many local GPUs
     distill: DistillRequest | None = None  # set: distil `distill.teacher_run` into run_dir instead
+    estimate: dict[str, Any] | None = None  # the Estimate button's CostEstimate for this very project
 
 
 @dataclass
@@ -246,6 +247,7 @@ def job_record(request: RunRequest, threads: int) -> dict[str, Any]:
         "run_dir": str(request.run_dir),
         "resume_from": str(request.resume_from) if request.resume_from is not None else None,
         "fit_data": request.fit_data,
+        "estimate": request.estimate,
         "threads": threads,
         "log_level": logging.getLogger().getEffectiveLevel(),
         "distill": None if distill is None else {
