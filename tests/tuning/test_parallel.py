@@ -47,3 +47,17 @@ def test_two_processes_share_one_sqlite_study(tiny_search, tmp_path: Path) -> No
         assert (record["trial"], record["state"], record["values"]) == (trial.number, "COMPLETE", trial.values)
         assert record["params"] == trial.params
         assert json.loads((run_dir / "summary.json").read_text())["status"] == "finished"
+
+
+def test_parallel_starts_processes_that_share_the_trials(tiny_search, tmp_path: Path, capsys) -> None:
+    from workbench.cli import main
+
+    project, space = tiny_search
+    assert main(["tune", str(project), "--trials", "3", "--parallel", "2", "--objectives", "val_loss",
+                 "--space", str(space)]) == 0
+    out = capsys.readouterr().out
+    lines = [line.split() for line in out.splitlines() if line.startswith("trial ")]
+    assert sorted(int(words[1]) for words in lines if words[1].isdigit()) == [0, 1, 2]  # each reported once
+    study = optuna.load_study(study_name="digits", storage=f"sqlite:///{tmp_path / 'digits.optuna.db'}")
+    assert sorted(t.number for t in study.trials) == [0, 1, 2]
+    assert len({t.user_attrs["worker"] for t in study.trials}) == 2  # this process and one it started
