@@ -14,6 +14,7 @@ COUNTS: dict[str, int] = {
     "27d3b60b69e646ad": 69194,  # digits-vit
     "0968f4f92388aa1c": 6628,  # lstm-classifier
     "c04ceb1a29d14199": 4929,  # regression-mlp
+    "3d82b4c4c98c88fe": 131966,  # seq2seq-transformer
     "3543ae21f643294e": 4547,  # spirals-mlp
     "c8cafae07ef0f9b8": 4482,  # tabular-mlp
     "9da2a703968e8e59": 429664,  # tiny-gpt
