@@ -957,6 +957,18 @@
         <translation>把每张图像缩放到固定的高和宽</translation>
     </message>
     <message>
+        <source>Scale every image so that its shorter side has the given length, keeping its aspect ratio (as torchvision's pretrained weights expect)</source>
+        <translation>缩放每张图像，使其短边等于给定长度，并保持宽高比（torchvision 预训练权重所要求的做法）</translation>
+    </message>
+    <message>
+        <source>length of the shorter side in pixels</source>
+        <translation>短边长度（像素）</translation>
+    </message>
+    <message>
+        <source>how new pixels are computed (the weights' own choice)</source>
+        <translation>新像素的计算方式（与权重自身的设置一致）</translation>
+    </message>
+    <message>
         <source>Cut the central region of the given size</source>
         <translation>裁出给定尺寸的中心区域</translation>
     </message>

@@ -46,7 +46,7 @@ def test_cli_imports_resnet18_with_weights_from_a_file(weights_file, tmp_path: P
     assert project.graph.node_by_name("layer1_0_conv1") is not None
     transforms = project.dataset.options["transforms"]
     assert transforms == [
-        {"type": "resize", "size": [256, 256]},
+        {"type": "resize_shorter", "size": 256, "interpolation": "bilinear"},  # as torchvision: aspect kept
         {"type": "center_crop", "size": [224, 224]},
         {"type": "normalize", "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]},
     ]

@@ -109,6 +109,22 @@ def _resize(p: Mapping[str, Any]) -> Any:
     return _v2().Resize(list(p["size"]), antialias=True)
 
 
+def _resize_shorter(p: Mapping[str, Any]) -> Any:
+    # An int size: torchvision scales the shorter side to it and keeps the aspect ratio.
+    from torchvision.transforms import InterpolationMode
+
+    mode = InterpolationMode.BICUBIC if p["interpolation"] == "bicubic" else InterpolationMode.BILINEAR
+    return _v2().Resize(int(p["size"]), interpolation=mode, antialias=True)
+
+
+def shorter_side_size(height: int, width: int, size: int) -> tuple[int, int]:
+    """The (height, width) `resize_shorter` gives an image: its shorter side becomes `size`, the
+    longer one keeps the ratio (rounded down, as torchvision's Resize with one number does)."""
+    if height <= width:
+        return size, int(size * width / height)
+    return int(size * height / width), size
+
+
 def _random_resized_crop(p: Mapping[str, Any]) -> Any:
     lo, hi = p["scale"]
     if lo > hi:
@@ -126,6 +142,16 @@ TRANSFORMS: dict[str, TransformType] = {t.name: t for t in (
         "resize", QT_TRANSLATE_NOOP("ImageTransforms", "Resize every image to a fixed height and width"),
         (_size(),),
         augmentation=False, train=_resize, evaluate=_resize),
+    TransformType(
+        "resize_shorter",
+        QT_TRANSLATE_NOOP("ImageTransforms", "Scale every image so that its shorter side has the given length, "
+                                             "keeping its aspect ratio (as torchvision's pretrained weights expect)"),
+        (ParamSpec("size", "int", 256, QT_TRANSLATE_NOOP("ImageTransforms", "length of the shorter side in pixels"),
+                   minimum=1, maximum=8192),
+         ParamSpec("interpolation", "choice", "bilinear",
+                   QT_TRANSLATE_NOOP("ImageTransforms", "how new pixels are computed (the weights' own choice)"),
+                   choices=("bilinear", "bicubic"))),
+        augmentation=False, train=_resize_shorter, evaluate=_resize_shorter),
     TransformType(
         "center_crop", QT_TRANSLATE_NOOP("ImageTransforms", "Cut the central region of the given size"),
         (_size(),),

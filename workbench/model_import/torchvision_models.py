@@ -256,9 +256,10 @@ def _transforms(published: Any) -> list[dict[str, Any]]:
     """The weights' evaluation preprocessing as the dataset's transform entries."""
     t = published.transforms()
     resize, crop = int(t.resize_size[0]), int(t.crop_size[0])
-    # torchvision resizes the shorter side to `resize`; Workbench's resize takes height and width
+    # torchvision scales the shorter side to `resize` and keeps the aspect ratio, then crops
+    interpolation = "bicubic" if t.interpolation.value == "bicubic" else "bilinear"  # efficientnet: bicubic
     return [
-        {"type": "resize", "size": [resize, resize]},
+        {"type": "resize_shorter", "size": resize, "interpolation": interpolation},
         {"type": "center_crop", "size": [crop, crop]},
         {"type": "normalize", "mean": [float(v) for v in t.mean], "std": [float(v) for v in t.std]},
     ]

@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from workbench.data.transforms import shorter_side_size
+
 from .card import ModelCard
 
 MAX_PIXELS = 4096 * 4096  # a larger image is refused before it is decoded
@@ -153,6 +155,9 @@ def image_sample(card: ModelCard, item: Any, where: str) -> np.ndarray:
         kind, size = step.get("type"), step.get("size")
         if kind == "resize":
             pixels = _resize(pixels, (int(size[0]), int(size[1])), uint8)
+        elif kind == "resize_shorter":
+            pixels = _resize(pixels, shorter_side_size(pixels.shape[1], pixels.shape[2], int(size)), uint8,
+                             bicubic=step.get("interpolation") == "bicubic")
         elif kind == "center_crop":
             pixels = _center_crop(pixels, (int(size[0]), int(size[1])), where)
     if pixels.shape != tuple(card.input_shape):
@@ -215,21 +220,22 @@ def _pixel_array(item: Any, channels: int, shape: tuple[int, ...], where: str) -
     return array
 
 
-def _resize(pixels: np.ndarray, size: tuple[int, int], uint8: bool) -> np.ndarray:
-    """Bilinear resize with antialiasing (Pillow's, which torchvision's antialiased Resize follows)."""
+def _resize(pixels: np.ndarray, size: tuple[int, int], uint8: bool, bicubic: bool = False) -> np.ndarray:
+    """Bilinear (or bicubic) resize with antialiasing (Pillow's, which torchvision's antialiased Resize follows)."""
     from PIL import Image
 
     if pixels.shape[1:] == size:
         return pixels
     h, w = size
+    method = Image.BICUBIC if bicubic else Image.BILINEAR
     out = np.empty((pixels.shape[0], h, w), dtype=np.float32)
     for c, plane in enumerate(pixels):
         if uint8:  # decoded images are resized as 8-bit pixels, as training resized them
             img = Image.fromarray(np.rint(plane * 255.0).astype(np.uint8), mode="L")
-            out[c] = np.asarray(img.resize((w, h), Image.BILINEAR), dtype=np.float32) / 255.0
+            out[c] = np.asarray(img.resize((w, h), method), dtype=np.float32) / 255.0
         else:
             img = Image.fromarray(plane.astype(np.float32), mode="F")
-            out[c] = np.asarray(img.resize((w, h), Image.BILINEAR), dtype=np.float32)
+            out[c] = np.asarray(img.resize((w, h), method), dtype=np.float32)
     return out
 
 
