@@ -25,6 +25,7 @@ from workbench.files import write_json_atomic
 from workbench.graph.analysis import analyze, check
 from workbench.graph.builder import GraphModule, build_model
 from workbench.graph.document import Graph, Node
+from workbench.i18n import _
 from workbench.project import Project, load_project, save_project
 from workbench.run_records import read_data_info, read_json_object, read_summary
 from workbench.safe_names import run_folder_name
@@ -93,23 +94,23 @@ def fit_problems(graph: Graph, bundle: DataBundle, dataset_name: str, spec: Data
         )
     elif tuple(source.params["shape"]) != want or (source.params["kind"] == "tokens") != (bundle.input_dtype == "int64"):
         kind = _input_kind(bundle)
-        problems.append(
-            f"{source.label()} declares {source.params['kind']} {_dims(source.params['shape'])} but dataset "
-            f"'{dataset_name}' gives {kind} {_dims(want)} — set its kind to '{kind}' and its shape to {list(want)}"
-        )
+        problems.append(_(
+            "{layer} declares {kind} {dims} but dataset '{dataset}' gives {data_kind} {data_dims} — set its kind "
+            "to '{data_kind}' and its shape to {shape}").format(
+            layer=source.label(), kind=source.params["kind"], dims=_dims(source.params["shape"]), dataset=dataset_name,
+            data_kind=kind, data_dims=_dims(want), shape=list(want)))
     out = analysis.shapes[output.id]
     feeder = _feeder(graph, output.id)
     outputs_param = _following(feeder, "outputs") if feeder is not None else None
     loss = output.params["loss"]
     better = loss_for_task(loss, bundle.task, bundle.num_outputs)
     if better is not None:
-        problems.append(
-            f"{output.label()} trains with {loss}, but dataset '{dataset_name}' is "
-            f"{describe_task(bundle.task, bundle.num_outputs)} — set its loss to {better}{_task_hint(bundle, spec)}"
-        )
+        problems.append(_("{layer} trains with {loss}, but dataset '{dataset}' is {task} — set its loss to {better}")
+                        .format(layer=output.label(), loss=loss, dataset=dataset_name, better=better,
+                                task=describe_task(bundle.task, bundle.num_outputs)) + _task_hint(bundle, spec))
         loss = better  # the width check below then asks for what that loss needs
     if bundle.task in ("classification", "language_model", "seq2seq"):
-        what = "classes" if bundle.task == "classification" else "characters in its vocabulary"
+        what = _("classes") if bundle.task == "classification" else _("characters in its vocabulary")
         width = output_width(loss, bundle.task, bundle.num_outputs)
         if bundle.task == "classification":
             expected: tuple[int, ...] = (width,)
@@ -118,16 +119,16 @@ def fit_problems(graph: Graph, bundle: DataBundle, dataset_name: str, spec: Data
         else:
             expected = (want[0], width)
         if out.shape != expected:
-            fix = f" — set {feeder.label()} {outputs_param} to {width}" if feeder and outputs_param else ""
-            problems.append(
-                f"{output.label()} gets {out.dims()} per sample but dataset '{dataset_name}' has "
-                f"{bundle.num_outputs} {what} (expects {_dims(expected)}){fix}"
-            )
+            fix = _(" — set {layer} {param} to {width}").format(layer=feeder.label(), param=outputs_param, width=width) \
+                if feeder and outputs_param else ""
+            problems.append(_("{layer} gets {dims} per sample but dataset '{dataset}' has {n} {what} (expects {expected})")
+                            .format(layer=output.label(), dims=out.dims(), dataset=dataset_name, n=bundle.num_outputs,
+                                    what=what, expected=_dims(expected)) + fix)
     elif out.shape != tuple(bundle.target_shape):
-        problems.append(
-            f"{output.label()} gets {out.dims()} per sample but the targets of '{dataset_name}' are "
-            f"{_dims(bundle.target_shape)} — end the network with a Linear of {bundle.num_outputs} outputs"
-        )
+        problems.append(_(
+            "{layer} gets {dims} per sample but the targets of '{dataset}' are {targets} — end the network with a "
+            "Linear of {n} outputs").format(layer=output.label(), dims=out.dims(), dataset=dataset_name,
+                                            targets=_dims(bundle.target_shape), n=bundle.num_outputs))
     for node in graph.nodes:
         vocab_param = _following(node, "vocab")
         if vocab_param and bundle.vocab and node.params[vocab_param] < len(bundle.vocab):
@@ -148,14 +149,15 @@ def fit_graph_to_data(graph: Graph, bundle: DataBundle) -> list[str]:
         better = loss_for_task(output.params["loss"], bundle.task, bundle.num_outputs)
         if better is not None:
             graph.set_param(output.id, "loss", better)
-            changes.append(f"{output.label()} now trains with {better}: the data is "
-                           f"{describe_task(bundle.task, bundle.num_outputs)}")
+            changes.append(_("{layer} now trains with {loss}: the data is {task}").format(
+                layer=output.label(), loss=better, task=describe_task(bundle.task, bundle.num_outputs)))
         width = output_width(output.params["loss"], bundle.task, bundle.num_outputs)
     feeder = _feeder(graph, output.id) if output is not None else None
     outputs_param = _following(feeder, "outputs") if feeder is not None else None
     if feeder is not None and outputs_param and feeder.params[outputs_param] != width:
         graph.set_param(feeder.id, outputs_param, width)
-        changes.append(f"{feeder.label()} now has {width} output{'s' if width != 1 else ''}")
+        changes.append(_("{layer} now has 1 output").format(layer=feeder.label()) if width == 1
+                       else _("{layer} now has {n} outputs").format(layer=feeder.label(), n=width))
     # The longest token sequence any Input gets (several, for named inputs).
     lengths = [shape[0] for shape, dtype in (bundle.named_inputs or {}).values() if dtype == "int64" and shape]
     longest = max(lengths) if lengths else bundle.input_shape[0] if bundle.input_dtype == "int64" else 0
@@ -163,10 +165,10 @@ def fit_graph_to_data(graph: Graph, bundle: DataBundle) -> list[str]:
         vocab_param, length_param = _following(node, "vocab"), _following(node, "length")
         if vocab_param and bundle.vocab and node.params[vocab_param] != len(bundle.vocab):
             graph.set_param(node.id, vocab_param, len(bundle.vocab))
-            changes.append(f"{node.label()} now has {len(bundle.vocab)} embeddings")
+            changes.append(_("{layer} now has {n} embeddings").format(layer=node.label(), n=len(bundle.vocab)))
         if length_param and longest and node.params[length_param] < longest:
             graph.set_param(node.id, length_param, longest)
-            changes.append(f"{node.label()} now accepts {longest} positions")
+            changes.append(_("{layer} now accepts {n} positions").format(layer=node.label(), n=longest))
     return changes
 
 
@@ -208,7 +210,7 @@ def fit_input_to_data(graph: Graph, bundle: DataBundle) -> list[str]:
             if node.params["kind"] != kind or list(node.params["shape"]) != list(shape):
                 graph.set_param(node.id, "kind", kind)
                 graph.set_param(node.id, "shape", list(shape))
-                changes.append(f"{node.label()} now takes {kind} {_dims(shape)}")
+                changes.append(_("{layer} now takes {kind} {dims}").format(layer=node.label(), kind=kind, dims=_dims(shape)))
         return changes
     source = next((n for n in graph.nodes if n.type == "Input"), None)
     if source is None:
@@ -218,7 +220,7 @@ def fit_input_to_data(graph: Graph, bundle: DataBundle) -> list[str]:
         return []
     graph.set_param(source.id, "kind", kind)
     graph.set_param(source.id, "shape", shape)
-    return [f"{source.label()} now takes {kind} {_dims(shape)}"]
+    return [_("{layer} now takes {kind} {dims}").format(layer=source.label(), kind=kind, dims=_dims(shape))]
 
 
 def _following(node: Node, fact: str) -> str | None:

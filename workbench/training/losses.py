@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from workbench.errors import TrainingError
+from workbench.i18n import _
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
 
@@ -113,14 +114,16 @@ def output_width(loss: str, task: str, num_outputs: int) -> int:
 def describe_task(task: str, num_outputs: int) -> str:
     """The data's task in words, for messages: 'a regression task (1 value per sample)'."""
     if task == "classification":
-        return f"a classification task with {num_outputs} classes"
+        return _("a classification task with {n} classes").format(n=num_outputs)
     if task == "regression":
-        return f"a regression task ({num_outputs} value{'s' if num_outputs != 1 else ''} per sample)"
+        if num_outputs == 1:
+            return _("a regression task (1 value per sample)")
+        return _("a regression task ({n} values per sample)").format(n=num_outputs)
     if task == "language_model":
-        return f"a language model task (a vocabulary of {num_outputs} tokens)"
+        return _("a language model task (a vocabulary of {n} tokens)").format(n=num_outputs)
     if task == "seq2seq":
-        return f"a sequence-to-sequence task (a vocabulary of {num_outputs} tokens)"
-    return f"a {task} task"
+        return _("a sequence-to-sequence task (a vocabulary of {n} tokens)").format(n=num_outputs)
+    return _("a {task} task").format(task=task)
 
 
 def check_loss_for_task(loss: str, task: str, num_outputs: int) -> None:
