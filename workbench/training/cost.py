@@ -14,6 +14,7 @@
   assumption otherwise, see power.py) × time; CO₂ = energy × the grid's carbon intensity.
 
 The copy trains, the model given does not: its weights, and the run that follows, are unchanged.
+While the steps are timed the device holds both (the copy's memory is freed afterwards).
 """
 
 from __future__ import annotations
@@ -271,6 +272,9 @@ def time_steps(
         val_s, val_n = _time_validation(net, loaders.val, forward_loss, move, device, sync)
     finally:
         del batches  # ends the loader's iterator (its workers) before the copy goes
+        del net, optimizer
+        if device.type == "cuda":
+            torch.cuda.empty_cache()  # the copy's memory goes back before the run allocates its own
     if sampler is not None and readings:
         power = PowerFigure(sum(readings) / len(readings), True,
                             f"NVML power reading of {sampler[1]} (mean of {len(readings)} samples while timing)")

@@ -46,6 +46,7 @@ class PowerFigure:
     basis: str  # in words, e.g. "estimate from a 15 W/core assumption (AMD EPYC, 2 cores)"
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready record."""
         return {"watts": self.watts, "measured": self.measured, "basis": self.basis}
 
 

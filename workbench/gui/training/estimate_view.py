@@ -46,6 +46,7 @@ class EstimateView(QWidget):
         self.retranslate()
 
     def retranslate(self) -> None:
+        """Texts in the current language."""
         self.button.setText(QCoreApplication.translate("EstimateView", "Estimate cost"))
         self.button.setToolTip(QCoreApplication.translate("EstimateView", "Time a few training steps on the chosen device, then estimate the run's "
                                    "compute, time, energy and CO₂"))
