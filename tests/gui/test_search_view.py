@@ -139,3 +139,15 @@ def test_a_malformed_device_is_refused(view: SearchWindow) -> None:
     view.devices.setText("cpu, gpu7")
     assert not view.start()
     assert "gpu7" in view.status.text()
+
+
+def test_stop_ends_the_running_trial_and_starts_no_other(qtbot, view: SearchWindow) -> None:
+    view.set_entry("epochs", "200", False)  # long enough to be stopped in its first trial
+    view.trials.setValue(5)
+    with qtbot.waitSignal(view.search_finished, timeout=300_000):
+        assert view.start()
+        qtbot.waitUntil(lambda: "epoch" in view.status.text(), timeout=120_000)
+        view.shutdown()
+    assert not view.running
+    assert [(t.number, t.state) for t in view.snapshot.trials] == [(0, "FAIL")]
+    assert "stopped" in view.snapshot.trials[0].message

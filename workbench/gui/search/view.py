@@ -19,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import QSignalBlocker, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QDialog,
     QFormLayout,
@@ -343,8 +344,10 @@ class SearchWindow(QDialog):
             copy = Project(project.name, project.graph.copy(), project.dataset, project.training,
                            project.description, project.path)
             worker = SearchWorker(copy, worker_options)
-            thread = worker_thread(worker, worker.run, f"{SEARCH_THREAD}-{i}", preload=("torch", "optuna"),
-                                   quit_on=worker.ended)
+            thread = worker_thread(worker, worker.run, f"{SEARCH_THREAD}-{i}", preload=("torch", "optuna"))
+            # Quit from the worker's own thread (QThread.quit is thread-safe): a queued quit would
+            # wait for the GUI thread, which may itself be waiting for this thread (shutdown).
+            worker.ended.connect(thread.quit, Qt.ConnectionType.DirectConnection)
             worker.study_changed.connect(self.show_snapshot)
             worker.epoch_finished.connect(self._epoch_finished)
             worker.failed.connect(lambda message: self._say(message, error=True))
@@ -499,10 +502,14 @@ class SearchWindow(QDialog):
         if trial is not None and trial.run_dir:
             self.open_run_requested.emit(Path(trial.run_dir))
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802
+    def shutdown(self) -> None:
+        """Stop a running search and wait for its threads (closing the view, quitting the app)."""
         if self.running:
             self.stop()
             self.wait()
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802
+        self.shutdown()
         super().closeEvent(event)
 
 
@@ -523,6 +530,9 @@ def open_search_window(window: Any) -> SearchWindow | None:
             window.results_dock.raise_()
 
         view.open_run_requested.connect(open_run)
+        # Quitting must not destroy a running worker thread: the search stops after its current
+        # step, and the thread is waited for.
+        QApplication.instance().aboutToQuit.connect(view.shutdown)
         window._search_window = view
     view.show()
     view.raise_()
