@@ -321,6 +321,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         nnodes, node_rank = args.nnodes or 1, args.node_rank or 0
         torchrun_args(args.nproc, nnodes, node_rank, args.master)  # refuses bad counts before anything starts
         project = resolve_project(args.project)
+        _check_data_named(project, _data_override(args) if args.data else None, args.project)
         run_dir = (Path(args.out) if args.out else default_run_dir(project)).resolve()
         resume = Path(args.resume).resolve() if args.resume else None
         if resume is not None and node_rank == 0 and not resume.is_file():  # rank 0 reads it and sends it on
@@ -372,6 +373,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             project = resolve_project(args.project)
             _freeze(project, args)
             data = _data_override(args)
+            _check_data_named(project, data, args.project)
             with _data_progress(quiet=args.quiet or not main_rank):
                 prepared = prepare_run(project, {**_overrides(args), **_start_overrides(args), **cost}, data,
                                        replace_head=args.replace_head)
@@ -532,6 +534,21 @@ def _freeze(project: Any, args: argparse.Namespace) -> None:
         freeze_nodes(project.graph, check_names(project.graph, names, "--freeze"))
     if args.freeze_until:
         freeze_nodes(project.graph, nodes_until(project.graph, args.freeze_until, "--freeze-until"))
+
+
+def _check_data_named(project: Any, data: Any, name: str) -> None:
+    """A project that reads the user's data but names none (an imported pretrained model reads
+    images and has no folder yet): say which flag gives it, before any data loads."""
+    from workbench.data.paths import data_to_choose
+    from workbench.errors import DataError
+
+    what = None if data is not None else data_to_choose(project.dataset)
+    if what == "image folder":
+        raise DataError(f"{name}: choose your image folder: the project names no data yet — add --data FOLDER "
+                        f"(one sub-folder of images per class), e.g. workbench train {name} --data photos/")
+    if what is not None:
+        raise DataError(f"{name}: choose your data file: the project's '{project.dataset.source}' data has no "
+                        f"path yet — add --data FILE, or set dataset.path in the project file")
 
 
 def _data_override(args: argparse.Namespace):

@@ -2332,6 +2332,14 @@ then drag from an output port to an input port to connect them.</source>
 <context>
     <name>TrainingPanel</name>
     <message>
+        <source>Choose your image folder: Data › File or folder in the run settings (one sub-folder of images per class). This project names no data yet.</source>
+        <translation>请选择图像文件夹：运行设置中的 数据 › 文件或文件夹（每个类别一个子文件夹）。这个项目还没有指定数据。</translation>
+    </message>
+    <message>
+        <source>Choose your data file: Data › File or folder in the run settings. This project names no data yet.</source>
+        <translation>请选择数据文件：运行设置中的 数据 › 文件或文件夹。这个项目还没有指定数据。</translation>
+    </message>
+    <message>
         <source>Training: the network and these settings are read-only until the run ends.</source>
         <translation>训练中：运行结束前，网络和这些设置为只读。</translation>
     </message>

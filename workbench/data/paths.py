@@ -13,9 +13,21 @@ def resolve_path(spec: DatasetSpec, base_dir: Path | None, kind: str = "file") -
     working directory when no project folder is known). Raises if it does not exist."""
     if not spec.path:
         raise DataError(
-            f"data source '{spec.source}' reads a {kind}: set the dataset's path to it"
+            f"choose your {data_to_choose(spec) or 'data file'}: data source '{spec.source}' reads a {kind} "
+            f"and the project names none yet; set the dataset's path to it"
         )
     return resolve_file(spec.path, base_dir, f"data source '{spec.source}'", kind)
+
+
+def data_to_choose(spec: DatasetSpec) -> str | None:
+    """What the user still has to choose before `spec` can load ("image folder" or "data file"),
+    or None when it names its data (a built-in set, or a reader with a path). An imported
+    pretrained model's project reads images and names no folder until the user picks one."""
+    from workbench.data.loading import READER_NAMES  # loading imports this module
+
+    if spec.path or spec.source not in READER_NAMES:
+        return None
+    return "image folder" if spec.source == "images" else "data file"
 
 
 def resolve_file(path: str | Path, base_dir: Path | None, what: str, kind: str = "file") -> Path:

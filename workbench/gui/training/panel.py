@@ -193,6 +193,8 @@ class TrainingPanel(QObject):
         self.session: EditorSession | None = None
         self.interactive = True  # False: no dialogs (the --train hook, tests)
         self.form = RunSettingsForm()
+        self._missing_shown: str | None = None  # the "choose your data" line on the status, while shown
+        self.form.settings_edited.connect(self._show_missing_data)
         self.progress = ProgressView()
         self.controls = TrainingControls(self.form, self.progress)
         self.estimate = EstimateView()  # under the settings: the run's cost, on demand
@@ -280,7 +282,33 @@ class TrainingPanel(QObject):
         else:
             project = session.project
             self.runs.set_project(lambda: runs_root(project), project.name)
+        self._show_missing_data()
         self._update_buttons()
+
+    def missing_data(self, project: Project) -> str | None:
+        """What to say when `project` reads the user's data but names none (an imported
+        pretrained model has no image folder until the user chooses one); None when it does."""
+        from workbench.data.paths import data_to_choose
+
+        what = data_to_choose(project.dataset)
+        if what == "image folder":
+            return self.tr("Choose your image folder: Data › File or folder in the run settings "
+                           "(one sub-folder of images per class). This project names no data yet.")
+        if what is not None:
+            return self.tr("Choose your data file: Data › File or folder in the run settings. "
+                           "This project names no data yet.")
+        return None
+
+    def _show_missing_data(self) -> None:
+        """Say so on the status line while the open project names no data; clear it once it does."""
+        if self.running or self.session is None:
+            return
+        text = self.missing_data(self.session.project)
+        if text is not None:
+            self.progress.set_status(text, "warning")
+        elif self.progress.status.text() == self._missing_shown:
+            self.progress.set_status("")
+        self._missing_shown = text
 
     def _update_buttons(self) -> None:
         self.form.setEnabled(self.session is not None and not self.running)
@@ -307,6 +335,9 @@ class TrainingPanel(QObject):
         project = project or (self.session.project if self.session is not None else None)
         if project is None:
             return False
+        missing = self.missing_data(project)
+        if missing is not None:
+            return self.refuse(missing)
         settings = project.training
         nproc = self.form.nproc
         if nproc > 1 and len(self.form.cuda_devices()) < nproc:
