@@ -107,6 +107,14 @@ def test_validation_sums_are_all_reduced(group: DistContext) -> None:
     empty = ValidationMeter("classification", "cross_entropy")
     empty.all_reduce(group.device)  # a rank whose shard was empty still takes part
     assert empty.compute() == (None, {})
+    # seq2seq keeps its own sums (real target positions, whole sequences right).
+    seq = ValidationMeter("seq2seq", "cross_entropy")
+    y = torch.tensor([[5, 2, 0], [6, 2, 0]])
+    seq.update(torch.nn.functional.one_hot(torch.tensor([[5, 2, 1], [6, 3, 0]]), 8).float(), y, torch.tensor(0.5))
+    before = seq.compute()
+    assert before[1] == {"val_token_accuracy": 0.75, "val_exact_match": 0.5}
+    seq.all_reduce(group.device)
+    assert seq.compute() == before
 
 
 def test_sharded_loaders_split_the_data_between_ranks() -> None:

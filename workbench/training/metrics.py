@@ -111,14 +111,14 @@ class ValidationMeter:
             zero if self._exact is None else self._exact.to(device, torch.float64),
         ])
         dist.all_reduce(packed)
-        if self.task == "seq2seq":
-            self._real, self._exact = packed[4], packed[5]
         # A rank whose shard was empty saw no batch; after the sum every rank has the totals.
-        samples, elements = packed[2:].tolist()  # one read for both counts
+        samples, elements = packed[2:4].tolist()  # one read for both counts
         self._samples = int(samples)
         self._elements = int(elements)
         self._loss_sum = packed[0] if self._samples else None
         self._hits = packed[1] if self._elements else None
+        if self.task == "seq2seq":  # token hits count real positions, not `_elements`
+            self._hits, self._real, self._exact = (packed[1], packed[4], packed[5]) if self._samples else (None, None, None)
 
     def compute(self) -> tuple[float | None, dict[str, float]]:
         """(mean loss, metrics); (None, {}) when no batch was seen."""
