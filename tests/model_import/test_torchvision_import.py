@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import urllib.error
 from pathlib import Path
 
@@ -66,7 +67,9 @@ def test_cli_imports_resnet18_with_weights_from_a_file(weights_file, tmp_path: P
 
     capsys.readouterr()
     assert main(["info", str(out)]) == 0
-    assert "total: 11,689,512 parameters" in capsys.readouterr().out
+    info = capsys.readouterr().out
+    assert "total: 11,689,512 parameters" in info
+    assert re.search(r"^fc +Linear +B×1000 +513k", info, re.MULTILINE)  # the head: 1,000 classes
 
 
 def test_every_edge_runs_down_the_page_and_names_are_unique(weights_file, tmp_path: Path) -> None:
