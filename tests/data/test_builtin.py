@@ -108,7 +108,8 @@ def test_unknown_source_lists_names() -> None:
 
 def test_list_builtin_datasets() -> None:
     items = {d["name"]: d for d in list_builtin_datasets()}
-    assert set(items) == {"digits", "spirals", "moons", "regression", "text", "dates"}
+    assert set(items) == {"digits", "spirals", "moons", "regression", "order", "text", "dates"}
+    assert items["order"]["input_shape"] == [30] and items["order"]["task"] == "classification"
     assert items["digits"]["input_shape"] == [1, 8, 8]
     assert items["text"]["task"] == "language_model"
     assert items["dates"]["task"] == "seq2seq"
@@ -173,3 +174,32 @@ def test_missing_corpus_is_a_clear_error(monkeypatch, tmp_path) -> None:
     with pytest.raises(DataError, match="nope.txt"):
         load_dataset(DatasetSpec(source="text"))
 
+
+
+def test_temporal_order_sequences_and_classes() -> None:
+    from workbench.data.sequences import CLASS_NAMES, VOCAB
+
+    b = load_dataset(DatasetSpec(source="order", options={"samples": 400, "length": 30}))
+    assert b.task == "classification" and b.input_shape == (30,) and b.input_dtype == "int64"
+    assert b.class_names == CLASS_NAMES == ["XX", "XY", "YX", "YY"] and b.vocab == VOCAB
+    assert (b.train_size, b.val_size) == (320, 80)
+    x, y = _all(b.train)
+    assert x.dtype == torch.int64 and y.dtype == torch.int64
+    marks = (x >= 4).nonzero()  # X is id 4, Y is id 5: exactly two per sequence
+    assert torch.equal(torch.bincount(marks[:, 0], minlength=len(x)), torch.full((len(x),), 2))
+    first, second = marks[0::2, 1], marks[1::2, 1]
+    assert bool(((3 <= first) & (first < 6)).all()) and bool(((15 <= second) & (second < 18)).all())
+    # the class is read off the two symbols, in order: XX, XY, YX, YY
+    symbols = x[marks[:, 0], marks[:, 1]].view(-1, 2) - 4
+    assert torch.equal(symbols[:, 0] * 2 + symbols[:, 1], y)
+    assert set(y.tolist()) == {0, 1, 2, 3}
+
+
+def test_temporal_order_is_fixed_by_its_data_seed() -> None:
+    a = load_dataset(DatasetSpec(source="order", options={"samples": 100}))
+    b = load_dataset(DatasetSpec(source="order", options={"samples": 100}, seed=5))
+    c = load_dataset(DatasetSpec(source="order", options={"samples": 100, "data_seed": 1}))
+    every = lambda bundle: sorted(map(tuple, torch.cat([_all(bundle.train)[0], _all(bundle.val)[0]]).tolist()))  # noqa: E731
+    assert every(a) == every(b) != every(c)
+    with pytest.raises(DataError, match="length"):
+        load_dataset(DatasetSpec(source="order", options={"length": 3}))
