@@ -301,3 +301,16 @@ def test_norms_export_to_onnx(type_id: str, shape: tuple[int, ...], params: dict
         for p in module.parameters():
             p.normal_()
     assert _onnx_parity(module, [torch.randn(2, *shape)], tmp_path / "norm.onnx") <= 1e-4
+
+
+def test_the_lstm_starts_with_open_forget_gates() -> None:
+    spec = layer_spec("LSTM")
+    seq = TensorSpec((5, 4))
+    module = spec.build_module(_params("LSTM", hidden_size=3, num_layers=2, bidirectional=True), [seq])
+    biases = dict(module.rnn.named_parameters())
+    for layer in ("l0", "l1", "l0_reverse", "l1_reverse"):
+        total = biases[f"bias_ih_{layer}"] + biases[f"bias_hh_{layer}"]  # gates i, f, g, o
+        torch.testing.assert_close(total[3:6], torch.ones(3))
+        assert not torch.allclose(total[:3], torch.ones(3))  # the other gates keep torch's start
+    plain = spec.build_module(_params("LSTM", hidden_size=3, forget_bias=0.0), [seq])
+    assert not torch.allclose(plain.rnn.bias_ih_l0[3:6] + plain.rnn.bias_hh_l0[3:6], torch.ones(3))

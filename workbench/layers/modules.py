@@ -221,13 +221,23 @@ class Recurrent(nn.Module):
 
     def __init__(self, cell: str, input_size: int, hidden_size: int, num_layers: int = 1,
                  bidirectional: bool = False, dropout: float = 0.0, output: str = "sequence",
-                 nonlinearity: str = "tanh") -> None:
+                 nonlinearity: str = "tanh", forget_bias: float = 0.0) -> None:
         super().__init__()
         kwargs = {"nonlinearity": nonlinearity} if cell == "rnn" else {}
         rnn = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell]
         # torch applies dropout between stacked layers only (and warns when there are none)
         self.rnn = rnn(input_size, hidden_size, num_layers, batch_first=True, bidirectional=bidirectional,
                        dropout=dropout if num_layers > 1 else 0.0, **kwargs)
+        if cell == "lstm" and forget_bias:
+            # An LSTM whose forget gates start half shut forgets its first steps within a few
+            # more and learns long memories slowly; a bias of 1 starts them open (Jozefowicz et
+            # al. 2015, Keras's unit_forget_bias). Gates are stacked i, f, g, o: f is the 2nd quarter.
+            with torch.no_grad():
+                for name, p in self.rnn.named_parameters():
+                    if name.startswith("bias_ih"):
+                        p[hidden_size:2 * hidden_size] = forget_bias
+                    elif name.startswith("bias_hh"):
+                        p[hidden_size:2 * hidden_size] = 0.0
         self.is_lstm = cell == "lstm"
         self.directions = 2 if bidirectional else 1
         self.output = output

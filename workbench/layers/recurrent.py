@@ -40,6 +40,8 @@ def _constructor(cell: str):
         }
         if cell == "rnn":
             kwargs["nonlinearity"] = p["nonlinearity"]
+        if cell == "lstm":
+            kwargs["forget_bias"] = p["forget_bias"]
         return modules.Recurrent, kwargs
 
     return construct
@@ -49,7 +51,9 @@ def _constructor(cell: str):
 _STOPS = Channels(reason="it feeds {label}, a recurrent layer whose input weights are not pruned")
 
 for _type, _cell, _doc, _extra in (
-    ("LSTM", "lstm", "Long short-term memory: reads a sequence step by step, with gates that decide what to keep.", ()),
+    ("LSTM", "lstm", "Long short-term memory: reads a sequence step by step, with gates that decide what to keep.",
+     (float_param("forget_bias", 1.0, "Starting bias of the forget gates: 1 keeps early steps in memory from the start "
+                  "(Keras's default); 0 is torch's plain start.", 0.0, 10.0),)),
     ("GRU", "gru", "Gated recurrent unit: a lighter LSTM with two gates and no separate cell state.", ()),
     ("RNN", "rnn", "Plain recurrent network: each step mixes the input with the previous hidden state.",
      (choice_param("nonlinearity", "tanh", "The activation of each step.", ("tanh", "relu")),)),
