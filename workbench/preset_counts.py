@@ -12,7 +12,7 @@ COUNTS: dict[str, int] = {
     "0f671793c6bd6ad4": 17226,  # digits-mlp
     "b86356555bd84ea0": 37802,  # digits-resnet
     "27d3b60b69e646ad": 69194,  # digits-vit
-    "0968f4f92388aa1c": 6628,  # lstm-classifier
+    "8cb7af621f5b990b": 6628,  # lstm-classifier
     "c04ceb1a29d14199": 4929,  # regression-mlp
     "3d82b4c4c98c88fe": 131966,  # seq2seq-transformer
     "3543ae21f643294e": 4547,  # spirals-mlp
