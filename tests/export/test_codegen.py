@@ -28,8 +28,10 @@ def _load(path):
 
 
 def _inputs(model, n=4):
-    """Random inputs for every Input: a tensor, or a tuple for a network with several."""
-    xs = tuple(torch.randint(0, 8, (n, *spec.shape)) if spec.dtype == "int64" else torch.randn(n, *spec.shape)
+    """Random inputs for every Input: a tensor, or a tuple for a network with several. Token ids
+    stay below the smallest vocabulary of the network's Embeddings."""
+    vocab = min([8] + [m.num_embeddings for m in model.modules() if isinstance(m, torch.nn.Embedding)])
+    xs = tuple(torch.randint(0, vocab, (n, *spec.shape)) if spec.dtype == "int64" else torch.randn(n, *spec.shape)
                for spec in model.input_specs)
     return xs if model.multi_input else xs[0]
 
