@@ -156,7 +156,9 @@ class PretrainedDialog(QDialog):
             self._show("", "info")
 
     def _show(self, text: str, kind: str) -> None:
-        colour = {"error": theme.colors().error, "warning": theme.colors().warning}.get(kind)
+        # On a light background the warning hue is darkened for text (plain: 2.4:1 on white; so 5:1).
+        warning = theme.colors().warning if theme.is_dark() else theme.colors().warning.darker(150)
+        colour = {"error": theme.colors().error, "warning": warning}.get(kind)
         self.status.setStyleSheet(f"color: {colour.name()};" if colour is not None else "")
         self.status.setText(text)
 

@@ -2,7 +2,7 @@
 
 Each picture is one state of the newcomer's path through the app (start page, a preset open with
 a layer selected, a shape error and its reason, a refused connection, the dark theme, the Data
-preview of the digits and of a CSV file with warnings). Works under Xvfb or with
+preview of the digits and of a CSV file with warnings, the gallery of pretrained models). Works under Xvfb or with
 QT_QPA_PLATFORM=offscreen; every main window is rendered at 1440×900, a dialog at its own size.
 """
 
@@ -192,6 +192,26 @@ def data_preview_table(out: Path) -> None:
     _preview_shot(DatasetSpec("csv", "sensors.csv"), folder, out / "data-preview-table.png")
 
 
+def pretrained_gallery(out: Path) -> None:
+    """File › New from Pretrained Model…, as it opens: the models with their size, accuracy and
+    whether their weights are cached (here they are not: the download is named)."""
+    from workbench.gui import theme
+    from workbench.gui.app import ensure_app
+    from workbench.gui.pretrained_dialog import PretrainedDialog
+
+    theme.apply_theme(ensure_app(), "light")
+    dialog = PretrainedDialog(None, Path.home() / "projects")
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    dialog.resize(700, 400)  # every model of the gallery in view, little empty list below
+    dialog.show()
+    for _ in range(4):
+        QApplication.processEvents()
+    path = out / "pretrained-gallery.png"
+    dialog.grab().save(str(path), "PNG")
+    dialog.close()
+    print(path)
+
+
 SHOTS: dict[str, Callable[[Path], None]] = {
     "start-page": start_page,
     "editor": editor,
@@ -201,6 +221,7 @@ SHOTS: dict[str, Callable[[Path], None]] = {
     "editor-dark": dark,
     "data-preview": data_preview,
     "data-preview-table": data_preview_table,
+    "pretrained-gallery": pretrained_gallery,
 }
 
 
