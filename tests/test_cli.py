@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,9 @@ def test_presets_lists_every_preset(capsys) -> None:
     code, out, _ = run(capsys, "presets")
     assert code == 0
     assert out.splitlines()[0].split() == ["preset", "task", "dataset", "params", "description"]
-    assert "tiny-gpt        language model  text" in out
+    rows = {line.split()[0]: re.split(r"\s{2,}", line) for line in out.splitlines()[2:]}
+    assert rows["tiny-gpt"][:4] == ["tiny-gpt", "language model", "text", "430k"]
+    assert rows["digits-cnn"][:4] == ["digits-cnn", "classification", "digits", "13.7k"]
 
 
 def test_info_prints_layer_table(capsys) -> None:
