@@ -24,7 +24,7 @@ def _inputs(model, n: int, seed: int = 0) -> torch.Tensor:
     return torch.randn((n, *spec.shape), generator=g)
 
 
-@pytest.mark.parametrize("preset", ["digits-mlp", "digits-cnn", "digits-vit", "tiny-gpt", "digits-resnet"])
+@pytest.mark.parametrize("preset", ["digits-mlp", "digits-cnn", "digits-vit", "tiny-gpt", "digits-resnet", "lstm-classifier"])
 def test_presets_pass_checker_and_parity(preset: str, kit, tmp_path) -> None:
     model = build_model(kit.preset_graph(preset), seed=1)
     inputs = _inputs(model, 8)
@@ -100,6 +100,17 @@ class _DataDependent(nn.Module):
         if x.sum() > 0:
             return x * 2
         return x
+
+
+def test_a_recurrent_network_exports_without_warnings(kit, tmp_path) -> None:
+    import warnings
+
+    model = build_model(kit.preset_graph("lstm-classifier"), seed=1)
+    inputs = _inputs(model, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # torch's note on the LSTM's weight list stays out
+        export_onnx(model, tmp_path / "lstm.onnx", inputs[:2])
+    assert verify_onnx(tmp_path / "lstm.onnx", reference_outputs(model, inputs), inputs) <= FP32_TOLERANCE
 
 
 def test_a_layer_onnx_cannot_hold_is_named(kit, tmp_path) -> None:
