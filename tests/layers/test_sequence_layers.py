@@ -289,6 +289,9 @@ def test_groupnorm_groups_must_divide_the_channels() -> None:
     with pytest.raises(ShapeError, match="4 groups, which do not divide its 6 channels — use 1, 2, 3, 6 groups"):
         spec.shape_rule({"num_groups": 4, "eps": 1e-5}, [TensorSpec((6, 8, 8))])
     assert spec.shape_rule({"num_groups": 3, "eps": 1e-5}, [TensorSpec((6, 10))]) == TensorSpec((6, 10))
+    with pytest.raises(ShapeError, match="one value per group"):
+        spec.shape_rule({"num_groups": 4, "eps": 1e-5}, [TensorSpec((4, 1, 1))])
+    assert spec.shape_rule({"num_groups": 2, "eps": 1e-5}, [TensorSpec((4, 1, 1))]) == TensorSpec((4, 1, 1))
 
 
 @pytest.mark.parametrize("type_id, shape, params", [

@@ -124,6 +124,9 @@ def _groupnorm_shape(params: Params, inputs: list[TensorSpec]) -> TensorSpec:
         divisors = [g for g in range(1, min(channels, 64) + 1) if channels % g == 0]
         raise ShapeError(f"has {groups} groups, which do not divide its {channels} channels — use "
                          + ", ".join(str(d) for d in divisors[-6:]) + " groups, or change the channels")
+    if x.numel // groups < 2:  # statistics of a single value: torch refuses to train on them
+        raise ShapeError(f"has one value per group ({x.dims()} in {groups} groups), so there is nothing to "
+                         "normalize — use fewer groups or a larger input")
     return x
 
 
