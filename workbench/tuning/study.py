@@ -64,7 +64,7 @@ def open_storage(url: str) -> Any:
                 # process's trials as failed, so that the study can be continued.
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=HEARTBEAT_S,
-                                                  grace_period=GRACE_S)
+                                                  grace_period=GRACE_S, heartbeat_stale_trial_callback=_record_lost_trial)
         except (OperationalError, IntegrityError) as exc:
             if attempt == _OPEN_TRIES - 1:
                 raise TuningError(f"storage {url}: cannot be opened ({str(exc).splitlines()[0]})") from None
@@ -72,6 +72,23 @@ def open_storage(url: str) -> Any:
         except (ValueError, ImportError) as exc:  # a malformed URL, or a database driver not installed
             raise TuningError(f"--storage {url}: {exc}") from None
     raise AssertionError("unreachable")
+
+
+def _record_lost_trial(study: Any, trial: Any) -> None:
+    """A trial whose process stopped answering was just marked failed: say so in its trial.json."""
+    from workbench.files import write_json_atomic
+    from workbench.run_records import read_json_object
+
+    run_dir = trial.user_attrs.get("run_dir")
+    path = Path(run_dir) / "trial.json" if run_dir else None
+    if path is None or not path.is_file():
+        return
+    try:
+        record = read_json_object(path)
+        message = f"its process stopped answering (no heartbeat for {GRACE_S} s): it crashed or was killed"
+        write_json_atomic(path, {**record, "state": "FAIL", "message": message})
+    except Exception:  # noqa: BLE001 - the study is right already; the file is a courtesy
+        log.warning("could not record the lost trial %d in %s", trial.number, path, exc_info=True)
 
 
 def open_study(storage_url: str, name: str, objectives: tuple[Objective, ...], sampler: Any = None,

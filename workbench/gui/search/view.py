@@ -2,8 +2,9 @@
 
 The left side sets the search: the objectives, the space (the run settings and the node
 parameters marked searchable in the inspector, each searched over its values or fixed), the
-number of trials and the storage. Trials run one at a time in a worker thread
-(`worker.SearchWorker`); after each one the right side redraws from the study: the objectives
+number of trials, the storage and the devices. Trials run one at a time in a worker thread
+(`worker.SearchWorker`), or one at a time per listed device, each device with its own worker
+sharing the study; after each one the right side redraws from the study: the objectives
 scatter with the Pareto front, parallel coordinates, parameter importances and the table.
 Choosing a trial applies its values to the project as one undo step, or opens its run.
 """
