@@ -319,3 +319,15 @@ def test_the_lstm_starts_with_open_forget_gates() -> None:
         assert not torch.allclose(total[:3], torch.ones(3))  # the other gates keep torch's start
     plain = spec.build_module(_params("LSTM", hidden_size=3, forget_bias=0.0), [seq])
     assert not torch.allclose(plain.rnn.bias_ih_l0[3:6] + plain.rnn.bias_hh_l0[3:6], torch.ones(3))
+
+
+def test_the_memory_width_message_follows_the_language() -> None:
+    from workbench import i18n
+
+    graph, xattn = _two_embeddings(32, 64)
+    i18n.set_language("zh_CN")
+    try:
+        message = analyze(graph).problems_for(xattn)[0].message
+    finally:
+        i18n.set_language(None)
+    assert message.startswith("CrossAttention 'xattn' 的 memory 宽度 64 ≠ queries 宽度 32 — ")

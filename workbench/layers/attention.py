@@ -3,6 +3,7 @@ and sequence pooling."""
 
 from __future__ import annotations
 
+from workbench.i18n import _
 from workbench.layers.tensor_spec import TensorSpec
 from workbench.layers.lazy_torch import modules
 from workbench.layers.params import bool_param, choice_param, float_param, int_param
@@ -87,10 +88,10 @@ def _attend_shape(first: str):
                 raise ShapeError(f"needs a sequence (length×features) at '{port}' but gets {t.dims()}")
         _sequence_shape(params, [x])
         if memory.shape[1] != x.shape[1]:
-            raise ShapeError(
-                f"has memory width {memory.shape[1]} ≠ {first} width {x.shape[1]} — give both sequences the "
-                "same embedding width (change one embedding_dim, or add a Linear on one of them)"
-            )
+            raise ShapeError(_(
+                "has memory width {memory} ≠ {port} width {width} — give both sequences the same embedding "
+                "width (change one embedding_dim, or add a Linear on one of them)"
+            ).format(memory=memory.shape[1], port=first, width=x.shape[1]))
         if params.get("mask_padding"):
             ids = inputs[2]
             if ids.dtype != "int64":
