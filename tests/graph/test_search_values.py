@@ -12,11 +12,20 @@ from workbench.graph.document import EventKind
 from workbench.graph.search_values import format_search_entry, parse_search_text
 from workbench.layers import layer_spec
 from workbench.presets import resolve_project
-from workbench.project import dumps_project, load_project, project_from_dict, project_to_dict, save_project
+from workbench.project import Project, dumps_project, load_project, project_from_dict, project_to_dict, save_project
+
+
+def plain_mlp() -> Project:
+    """digits-mlp without the search values its preset marks."""
+    project = resolve_project("digits-mlp")
+    for node in project.graph.nodes:
+        for key in list(node.search):
+            project.graph.set_search(node.id, key, None)
+    return project
 
 
 def test_search_values_round_trip_through_the_project_file(tmp_path) -> None:
-    project = resolve_project("digits-mlp")
+    project = plain_mlp()
     fc1, dropout = project.graph.node_by_name("fc1"), project.graph.node_by_name("dropout")
     project.graph.set_search(fc1.id, "out_features", [32, 64, 128])
     project.graph.set_search(dropout.id, "p", {"low": 0, "high": 0.5})
@@ -30,12 +39,12 @@ def test_search_values_round_trip_through_the_project_file(tmp_path) -> None:
 
 
 def test_a_file_without_searches_has_no_search_key() -> None:
-    project = resolve_project("digits-mlp")
-    assert '"search"' not in dumps_project(project)
+    assert '"search"' not in dumps_project(plain_mlp())
+    assert '"search"' in dumps_project(resolve_project("digits-mlp"))  # the preset marks fc1 and fc2
 
 
 def test_set_search_emits_an_event_and_none_removes_the_entry() -> None:
-    graph = resolve_project("digits-mlp").graph
+    graph = plain_mlp().graph
     fc1 = graph.node_by_name("fc1")
     events = []
     graph.subscribe(events.append)
@@ -57,20 +66,20 @@ def test_set_search_emits_an_event_and_none_removes_the_entry() -> None:
     ("32, 64", "expected a list of values or a range"),
 ])
 def test_bad_search_values_are_refused_with_the_reason(entry, words) -> None:
-    graph = resolve_project("digits-mlp").graph
+    graph = plain_mlp().graph
     with pytest.raises(GraphError, match=words):
         graph.set_search(graph.node_by_name("fc1").id, "out_features", entry)
     assert graph.node_by_name("fc1").search == {}
 
 
 def test_only_numeric_params_are_searchable() -> None:
-    graph = resolve_project("digits-mlp").graph
+    graph = plain_mlp().graph
     with pytest.raises(GraphError, match="not a number"):
         graph.set_search(graph.node_by_name("fc1").id, "bias", [True, False])
 
 
 def test_a_bad_search_entry_in_a_file_names_its_path() -> None:
-    record = project_to_dict(resolve_project("digits-mlp"))
+    record = project_to_dict(plain_mlp())
     record["graph"]["nodes"][2]["search"] = {"out_features": [8, 0]}
     with pytest.raises(ProjectFileError, match=r"graph\.nodes\[2\]\.search: .*out_features"):
         project_from_dict(record)
