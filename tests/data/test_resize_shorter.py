@@ -14,6 +14,7 @@ from PIL import Image
 
 from workbench.data import DatasetSpec, load_dataset
 from workbench.data.transforms import build_pipeline, parse_transforms, shorter_side_size
+from workbench.serve.inputs import _shorter_side_size as _serve_shorter_side_size
 from workbench.errors import DataError
 from workbench.serve.card import ModelCard
 from workbench.serve.inputs import image_sample
@@ -33,6 +34,7 @@ def test_the_shorter_side_becomes_the_size_as_in_torchvision(height: int, width:
 
     expected = v2.Resize(24, antialias=True)(_image(height, width)).shape[1:]
     assert shorter_side_size(height, width, 24) == tuple(expected)
+    assert _serve_shorter_side_size(height, width, 24) == tuple(expected)  # the server's own copy
     pipeline = build_pipeline(parse_transforms([{"type": "resize_shorter", "size": 24}], "t"),
                               train=False, resize=None, mean=None, std=None)
     assert tuple(pipeline(_image(height, width)).shape[1:]) == tuple(expected)

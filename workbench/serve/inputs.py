@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from workbench.data.transforms import shorter_side_size
 
 from .card import ModelCard
 
@@ -156,7 +155,7 @@ def image_sample(card: ModelCard, item: Any, where: str) -> np.ndarray:
         if kind == "resize":
             pixels = _resize(pixels, (int(size[0]), int(size[1])), uint8)
         elif kind == "resize_shorter":
-            pixels = _resize(pixels, shorter_side_size(pixels.shape[1], pixels.shape[2], int(size)), uint8,
+            pixels = _resize(pixels, _shorter_side_size(pixels.shape[1], pixels.shape[2], int(size)), uint8,
                              bicubic=step.get("interpolation") == "bicubic")
         elif kind == "center_crop":
             pixels = _center_crop(pixels, (int(size[0]), int(size[1])), where)
@@ -218,6 +217,14 @@ def _pixel_array(item: Any, channels: int, shape: tuple[int, ...], where: str) -
     if array.size and (array.min() < 0 or array.max() > 1):
         raise InputError(where, "expected pixel values in [0, 1] (send 0-255 images as PNG)")
     return array
+
+
+def _shorter_side_size(height: int, width: int, size: int) -> tuple[int, int]:
+    """workbench.data.transforms.shorter_side_size, restated: this module also runs in the standalone
+    server (`--write-dockerfile`), which has no Workbench to import; a test checks the two agree."""
+    if height <= width:
+        return size, int(size * width / height)
+    return int(size * height / width), size
 
 
 def _resize(pixels: np.ndarray, size: tuple[int, int], uint8: bool, bicubic: bool = False) -> np.ndarray:
