@@ -104,6 +104,8 @@ RESERVED_NAMES = frozenset({
     'register_module', 'register_parameter', 'register_state_dict_post_hook', 'register_state_dict_pre_hook', 'requires_grad_', 'set_extra_state',
     'set_submodule', 'share_memory', 'state_dict', 'to', 'to_empty', 'train',
     'type', 'xpu', 'zero_grad',
+    # Set on nn.Module by torch._dynamo (the ONNX exporter's tracer) once it has run in the process.
+    '___needs_generation_tag_patch',
 })
 
 
