@@ -76,6 +76,7 @@ register(LayerSpec(
     construct=lambda p, i: (nn.Dropout, {"p": p["p"]}),
     summary=lambda p: f"p={p['p']:g}",
     channels=Channels("pass"),
+    searched_by_default=(("p", 0.0, 0.5),),
 ))
 
 register(LayerSpec(

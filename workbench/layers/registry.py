@@ -125,6 +125,8 @@ class LayerSpec:
     width_multiple: Callable[[Params], int] | None = None
     # Params that must follow the data the network trains on: (param, one of DATA_FACTS).
     follows_data: tuple[tuple[str, str], ...] = ()
+    # Params a hyperparameter search tries unless the node says otherwise: (param, low, high).
+    searched_by_default: tuple[tuple[str, float, float], ...] = ()
 
     @property
     def default_name(self) -> str:

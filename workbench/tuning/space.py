@@ -27,6 +27,7 @@ from typing import Any
 
 from workbench.errors import GraphError, TuningError, WorkbenchError
 from workbench.graph.search_values import check_search_entry
+from workbench.layers import layer_spec
 from workbench.project import Project
 from workbench.settings_spec import declarations, show_json
 from workbench.training.settings import OPTIMIZERS, SCHEDULERS, TrainSettings
@@ -40,7 +41,6 @@ DEFAULT_TRAINING: dict[str, Any] = {
     "weight_decay": {"low": 1e-6, "high": 1e-2, "log": True},
     "scheduler": [s for s in SCHEDULERS if s != "step"],
 }
-DEFAULT_DROPOUT = {"low": 0.0, "high": 0.5}  # every Dropout's p, unless the node says otherwise
 # Trials train at most this many epochs unless the space or --epochs says otherwise: a search
 # ranks settings on a short budget, then the chosen ones train in full.
 DEFAULT_EPOCHS = 5
@@ -141,8 +141,9 @@ def default_space(project: Project) -> dict[str, Any]:
     entries: dict[str, Any] = dict(DEFAULT_TRAINING)
     entries["epochs"] = min(project.training.epochs, DEFAULT_EPOCHS)
     for node in project.graph.nodes:
-        if node.type == "Dropout" and "p" not in node.search:
-            entries[f"{node.name}.p"] = dict(DEFAULT_DROPOUT)
+        for param, low, high in layer_spec(node.type).searched_by_default:
+            if param not in node.search:
+                entries[f"{node.name}.{param}"] = {"low": low, "high": high}
         for param, entry in node.search.items():
             entries[f"{node.name}.{param}"] = entry
     return entries
