@@ -208,6 +208,36 @@
     </message>
 </context>
 <context>
+    <name>DataFitBar</name>
+    <message>
+        <source>The network does not fit dataset &apos;%1&apos; yet: %2.</source>
+        <translation>网络还不适合数据集“%1”：%2。</translation>
+    </message>
+    <message>
+        <source>Fit the drawing</source>
+        <translation>让网络适配数据</translation>
+    </message>
+    <message>
+        <source>Keep as drawn</source>
+        <translation>保持原样</translation>
+    </message>
+    <message>
+        <source>Change the drawing as listed, in one step that Undo takes back</source>
+        <translation>按所列内容修改网络，一步完成，可用“撤销”还原</translation>
+    </message>
+</context>
+<context>
+    <name>DataFollower</name>
+    <message>
+        <source>Fit the network to the data</source>
+        <translation>使网络适配数据</translation>
+    </message>
+    <message>
+        <source>Fit the network to the data (as the run did)</source>
+        <translation>使网络适配数据（与训练运行一致）</translation>
+    </message>
+</context>
+<context>
     <name>DataPreviewDialog</name>
     <message>
         <source>Data preview</source>
@@ -403,6 +433,37 @@
     <message>
         <source>Auto-layout</source>
         <translation>自动布局</translation>
+    </message>
+</context>
+<context>
+    <name>EstimateView</name>
+    <message>
+        <source>Estimate cost</source>
+        <translation>估算成本</translation>
+    </message>
+    <message>
+        <source>Time a few training steps on the chosen device, then estimate the run&apos;s compute, time, energy and CO₂</source>
+        <translation>在所选设备上计时几个训练步骤，然后估算运行的计算量、时间、能耗和 CO₂</translation>
+    </message>
+    <message>
+        <source>Timing a few training steps…</source>
+        <translation>正在计时几个训练步骤…</translation>
+    </message>
+    <message>
+        <source>No estimate: %1</source>
+        <translation>无法估算：%1</translation>
+    </message>
+    <message>
+        <source>time %1 s</source>
+        <translation>时间 %1 秒</translation>
+    </message>
+    <message>
+        <source>(estimated %1 s)</source>
+        <translation>（估计 %1 秒）</translation>
+    </message>
+    <message>
+        <source>%1 kWh measured</source>
+        <translation>实测 %1 kWh</translation>
     </message>
 </context>
 <context>
@@ -957,7 +1018,7 @@
         <translation>把每张图像缩放到固定的高和宽</translation>
     </message>
     <message>
-        <source>Scale every image so that its shorter side has the given length, keeping its aspect ratio (as torchvision's pretrained weights expect)</source>
+        <source>Scale every image so that its shorter side has the given length, keeping its aspect ratio (as torchvision&apos;s pretrained weights expect)</source>
         <translation>缩放每张图像，使其短边等于给定长度，并保持宽高比（torchvision 预训练权重所要求的做法）</translation>
     </message>
     <message>
@@ -965,7 +1026,7 @@
         <translation>短边长度（像素）</translation>
     </message>
     <message>
-        <source>how new pixels are computed (the weights' own choice)</source>
+        <source>how new pixels are computed (the weights&apos; own choice)</source>
         <translation>新像素的计算方式（与权重自身的设置一致）</translation>
     </message>
     <message>
@@ -1044,12 +1105,28 @@
         <translation>在画布上选择一个层以编辑其参数。</translation>
     </message>
     <message>
+        <source>Search values (for Run › Search…)</source>
+        <translation>搜索取值（用于 运行 › 搜索…）</translation>
+    </message>
+    <message>
         <source>This layer has no parameters.</source>
         <translation>此层没有参数。</translation>
     </message>
     <message>
         <source>Output shape: %1</source>
         <translation>输出形状：%1</translation>
+    </message>
+    <message>
+        <source>not searched (e.g. 32, 64, 128 or 16..256 log)</source>
+        <translation>不搜索（例如 32, 64, 128 或 16..256 log）</translation>
+    </message>
+    <message>
+        <source>Values a search may try: a list (32, 64, 128) or a range (16..256, 16..256 log); empty: not searched</source>
+        <translation>搜索可尝试的取值：列表（32, 64, 128）或范围（16..256、16..256 log）；留空：不搜索</translation>
+    </message>
+    <message>
+        <source>  search</source>
+        <translation>  搜索</translation>
     </message>
     <message>
         <source>Name</source>
@@ -1206,6 +1283,10 @@
         <translation>代码</translation>
     </message>
     <message>
+        <source>Ser&amp;ve…</source>
+        <translation>部署服务(&amp;V)…</translation>
+    </message>
+    <message>
         <source>&amp;New</source>
         <translation>新建(&amp;N)</translation>
     </message>
@@ -1320,6 +1401,10 @@
     <message>
         <source>&amp;Stop</source>
         <translation>停止(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Search…</source>
+        <translation>搜索(&amp;S)…</translation>
     </message>
     <message>
         <source>&amp;About Workbench</source>
@@ -1502,6 +1587,14 @@ then drag from an output port to an input port to connect them.</source>
         <translation> 秒</translation>
     </message>
     <message>
+        <source>Save As starts here, and the runs of a project that has no file yet go to its runs/ folder</source>
+        <translation>“另存为”从这里开始；尚未保存的项目，其运行结果保存在此处的 runs/ 文件夹</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>选择…</translation>
+    </message>
+    <message>
         <source>Language</source>
         <translation>语言</translation>
     </message>
@@ -1512,6 +1605,10 @@ then drag from an output port to an input port to connect them.</source>
     <message>
         <source>Autosave every</source>
         <translation>自动保存间隔</translation>
+    </message>
+    <message>
+        <source>Projects folder</source>
+        <translation>项目文件夹</translation>
     </message>
 </context>
 <context>
@@ -1665,6 +1762,18 @@ then drag from an output port to an input port to connect them.</source>
         <translation>正确</translation>
     </message>
     <message>
+        <source>Source</source>
+        <translation>源序列</translation>
+    </message>
+    <message>
+        <source>Target</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <source>Prediction</source>
+        <translation>预测</translation>
+    </message>
+    <message>
         <source>Validation samples, mistakes first</source>
         <translation>验证样本（错误的在前）</translation>
     </message>
@@ -1729,6 +1838,10 @@ then drag from an output port to an input port to connect them.</source>
         <translation>词元准确率 %1</translation>
     </message>
     <message>
+        <source>exact match %1 (greedy)</source>
+        <translation>完全匹配 %1（贪心解码）</translation>
+    </message>
+    <message>
         <source>No results for this kind of task.</source>
         <translation>此类任务没有结果可显示。</translation>
     </message>
@@ -1769,37 +1882,6 @@ then drag from an output port to an input port to connect them.</source>
     </message>
 </context>
 <context>
-    <name>EstimateView</name>
-    <message>
-        <source>Estimate cost</source>
-        <translation>估算成本</translation>
-    </message>
-    <message>
-        <source>Time a few training steps on the chosen device, then estimate the run's compute, time, energy and CO₂</source>
-        <translation>在所选设备上计时几个训练步骤，然后估算运行的计算量、时间、能耗和 CO₂</translation>
-    </message>
-    <message>
-        <source>Timing a few training steps…</source>
-        <translation>正在计时几个训练步骤…</translation>
-    </message>
-    <message>
-        <source>No estimate: %1</source>
-        <translation>无法估算：%1</translation>
-    </message>
-    <message>
-        <source>time %1 s</source>
-        <translation>时间 %1 秒</translation>
-    </message>
-    <message>
-        <source>(estimated %1 s)</source>
-        <translation>（估计 %1 秒）</translation>
-    </message>
-    <message>
-        <source>%1 kWh measured</source>
-        <translation>实测 %1 kWh</translation>
-    </message>
-</context>
-<context>
     <name>RunSettingsForm</name>
     <message>
         <source>Cost and tracking</source>
@@ -1818,16 +1900,16 @@ then drag from an output port to an input port to connect them.</source>
         <translation>记录到 TensorBoard</translation>
     </message>
     <message>
-        <source>Write TensorBoard event files in the run folder (pip install 'workbench[tracking]')</source>
-        <translation>在运行文件夹中写入 TensorBoard 事件文件（pip install 'workbench[tracking]'）</translation>
+        <source>Write TensorBoard event files in the run folder (pip install &apos;workbench[tracking]&apos;)</source>
+        <translation>在运行文件夹中写入 TensorBoard 事件文件（pip install &apos;workbench[tracking]&apos;）</translation>
     </message>
     <message>
         <source>Log to MLflow</source>
         <translation>记录到 MLflow</translation>
     </message>
     <message>
-        <source>Log parameters, metrics and files to an MLflow tracking URI (pip install 'workbench[tracking]')</source>
-        <translation>将参数、指标和文件记录到 MLflow 跟踪 URI（pip install 'workbench[tracking]'）</translation>
+        <source>Log parameters, metrics and files to an MLflow tracking URI (pip install &apos;workbench[tracking]&apos;)</source>
+        <translation>将参数、指标和文件记录到 MLflow 跟踪 URI（pip install &apos;workbench[tracking]&apos;）</translation>
     </message>
     <message>
         <source>MLflow tracking URI</source>
@@ -2241,10 +2323,287 @@ then drag from an output port to an input port to connect them.</source>
     </message>
 </context>
 <context>
+    <name>Search</name>
+    <message>
+        <source>Apply trial %1</source>
+        <translation>应用试验 %1</translation>
+    </message>
+    <message>
+        <source>the project has no layer named &apos;%1&apos; any more</source>
+        <translation>项目中已没有名为“%1”的层</translation>
+    </message>
+    <message>
+        <source>Search %1.%2</source>
+        <translation>搜索 %1.%2</translation>
+    </message>
+    <message>
+        <source>Stop searching %1.%2</source>
+        <translation>停止搜索 %1.%2</translation>
+    </message>
+</context>
+<context>
+    <name>SearchWindow</name>
+    <message>
+        <source>Search — %1</source>
+        <translation>搜索 — %1</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>搜索</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Values</source>
+        <translation>取值</translation>
+    </message>
+    <message>
+        <source>Checked: searched over the values (a, b, c) or the range (low..high, optionally &apos;log&apos;). Unchecked: the value given, or the project&apos;s own when empty.</source>
+        <translation>勾选：在取值（a, b, c）或范围（low..high，可加“log”）中搜索。不勾选：使用给定的值，留空则使用项目自身的值。</translation>
+    </message>
+    <message>
+        <source>Where trials train: &apos;auto&apos; (the project&apos;s device), or several devices separated by commas (cuda:0, cuda:1), each running one trial at a time</source>
+        <translation>试验在哪里训练：“auto”（项目的设备），或用逗号分隔的多个设备（cuda:0, cuda:1），每个设备一次运行一个试验</translation>
+    </message>
+    <message>
+        <source>Start</source>
+        <translation>开始</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Trials</source>
+        <translation>试验次数</translation>
+    </message>
+    <message>
+        <source>Storage</source>
+        <translation>存储</translation>
+    </message>
+    <message>
+        <source>Study</source>
+        <translation>研究</translation>
+    </message>
+    <message>
+        <source>Devices</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>Objectives (the first two are plotted)</source>
+        <translation>目标（绘制前两个）</translation>
+    </message>
+    <message>
+        <source>Search space</source>
+        <translation>搜索空间</translation>
+    </message>
+    <message>
+        <source>Objectives</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <source>Parallel coordinates</source>
+        <translation>平行坐标</translation>
+    </message>
+    <message>
+        <source>Importance</source>
+        <translation>重要性</translation>
+    </message>
+    <message>
+        <source>Apply to Project</source>
+        <translation>应用到项目</translation>
+    </message>
+    <message>
+        <source>Open Run</source>
+        <translation>打开运行</translation>
+    </message>
+    <message>
+        <source>Best trials only</source>
+        <translation>仅最佳试验</translation>
+    </message>
+    <message>
+        <source>check at least one row of the search space</source>
+        <translation>请至少勾选搜索空间中的一行</translation>
+    </message>
+    <message>
+        <source>Starting %1 trials…</source>
+        <translation>正在开始 %1 次试验…</translation>
+    </message>
+    <message>
+        <source>Stopping after the current step…</source>
+        <translation>当前步骤结束后停止…</translation>
+    </message>
+    <message>
+        <source>Trial %1 of %2: epoch %3 of %4</source>
+        <translation>试验 %1/%2：第 %3/%4 轮</translation>
+    </message>
+    <message>
+        <source>%1 trials: %2 complete, %3 pruned, %4 failed. Open the storage with optuna-dashboard.</source>
+        <translation>%1 次试验：%2 次完成，%3 次剪枝，%4 次失败。可用 optuna-dashboard 打开该存储。</translation>
+    </message>
+    <message>
+        <source>Importances appear after %1 complete trials</source>
+        <translation>完成 %1 次试验后显示重要性</translation>
+    </message>
+    <message>
+        <source>%1 of %2 trials done</source>
+        <translation>已完成 %1/%2 次试验</translation>
+    </message>
+    <message>
+        <source>Trial</source>
+        <translation>试验</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Seconds</source>
+        <translation>秒</translation>
+    </message>
+    <message>
+        <source>Run folder</source>
+        <translation>运行文件夹</translation>
+    </message>
+    <message>
+        <source>Trial %1 applied to the project (Undo takes it back).</source>
+        <translation>试验 %1 已应用到项目（可撤销）。</translation>
+    </message>
+</context>
+<context>
+    <name>ServePanel</name>
+    <message>
+        <source>Serve</source>
+        <translation>部署服务</translation>
+    </message>
+    <message>
+        <source>Choose folder…</source>
+        <translation>选择文件夹…</translation>
+    </message>
+    <message>
+        <source>any free port</source>
+        <translation>任一空闲端口</translation>
+    </message>
+    <message>
+        <source>Start</source>
+        <translation>开始</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Open page</source>
+        <translation>打开页面</translation>
+    </message>
+    <message>
+        <source>Trained run</source>
+        <translation>已训练的运行</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>端口</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>Predictions</source>
+        <translation>预测次数</translation>
+    </message>
+    <message>
+        <source>Latency</source>
+        <translation>延迟</translation>
+    </message>
+    <message>
+        <source>The server&apos;s messages appear here.</source>
+        <translation>服务器的消息显示在这里。</translation>
+    </message>
+    <message>
+        <source>Closing this window keeps the server running (Run › Serve… shows it again); closing Workbench stops it.</source>
+        <translation>关闭此窗口后服务器继续运行（运行 › 部署服务… 可再次显示）；关闭 Workbench 会停止它。</translation>
+    </message>
+    <message>
+        <source>No runs in %1</source>
+        <translation>%1 中没有运行</translation>
+    </message>
+    <message>
+        <source>val acc %1</source>
+        <translation>验证准确率 %1</translation>
+    </message>
+    <message>
+        <source>Choose a run folder</source>
+        <translation>选择运行文件夹</translation>
+    </message>
+    <message>
+        <source>No run selected: train the project first, or choose a run folder.</source>
+        <translation>未选择运行：请先训练项目，或选择一个运行文件夹。</translation>
+    </message>
+    <message>
+        <source>Not serving.</source>
+        <translation>未在服务。</translation>
+    </message>
+    <message>
+        <source>Starting %1 (the first time, the run is exported to ONNX and checked)…</source>
+        <translation>正在启动 %1（首次会将运行导出为 ONNX 并校验）…</translation>
+    </message>
+    <message>
+        <source>Serving %1.</source>
+        <translation>正在服务 %1。</translation>
+    </message>
+    <message>
+        <source>Stopping: answering the requests in flight…</source>
+        <translation>正在停止：处理完进行中的请求…</translation>
+    </message>
+    <message>
+        <source>Stopped.</source>
+        <translation>已停止。</translation>
+    </message>
+    <message>
+        <source>1 error</source>
+        <translation>1 个错误</translation>
+    </message>
+    <message>
+        <source>%1 errors</source>
+        <translation>%1 个错误</translation>
+    </message>
+    <message>
+        <source>%1 answered · %2</source>
+        <translation>已应答 %1 · %2</translation>
+    </message>
+    <message>
+        <source>%1 ms mean; %2 ms in the last second</source>
+        <translation>平均 %1 毫秒；最近一秒 %2 毫秒</translation>
+    </message>
+    <message>
+        <source>%1 ms mean</source>
+        <translation>平均 %1 毫秒</translation>
+    </message>
+</context>
+<context>
     <name>StartPage</name>
     <message>
         <source>No recent projects yet.</source>
         <translation>还没有最近的项目。</translation>
+    </message>
+    <message>
+        <source>Projects folder: %1</source>
+        <translation>项目文件夹：%1</translation>
+    </message>
+    <message>
+        <source>New projects are saved here, and the runs of unsaved ones go to its runs/ folder. Change it in Preferences.</source>
+        <translation>新项目保存在这里，未保存项目的运行结果保存在其 runs/ 文件夹。可在“首选项”中更改。</translation>
     </message>
     <message>
         <source>Design a neural network by drawing it, train it, export it.</source>
@@ -2458,55 +2817,6 @@ then drag from an output port to an input port to connect them.</source>
     <message>
         <source>No results: %1</source>
         <translation>没有结果：%1</translation>
-    </message>
-</context>
-<context>
-    <name>OnnxOpen</name>
-    <message>
-        <source>Importing %1 and checking it against onnxruntime…</source>
-        <translation>正在导入 %1 并与 onnxruntime 核对…</translation>
-    </message>
-    <message>
-        <source>Cannot import the ONNX model</source>
-        <translation>无法导入 ONNX 模型</translation>
-    </message>
-    <message>
-        <source>An ONNX import is running; wait for it to finish.</source>
-        <translation>正在导入 ONNX 模型，请等待完成。</translation>
-    </message>
-    <message>
-        <source>Imported %1 (%2 parameters); parity with onnxruntime: max abs difference %3</source>
-        <translation>已导入 %1（%2 个参数）；与 onnxruntime 的一致性：最大绝对差 %3</translation>
-    </message>
-</context>
-<context>
-    <name>DataFitBar</name>
-    <message>
-        <source>The network does not fit dataset &apos;%1&apos; yet: %2.</source>
-        <translation>网络还不适合数据集“%1”：%2。</translation>
-    </message>
-    <message>
-        <source>Fit the drawing</source>
-        <translation>让网络适配数据</translation>
-    </message>
-    <message>
-        <source>Keep as drawn</source>
-        <translation>保持原样</translation>
-    </message>
-    <message>
-        <source>Change the drawing as listed, in one step that Undo takes back</source>
-        <translation>按所列内容修改网络，一步完成，可用“撤销”还原</translation>
-    </message>
-</context>
-<context>
-    <name>DataFollower</name>
-    <message>
-        <source>Fit the network to the data</source>
-        <translation>使网络适配数据</translation>
-    </message>
-    <message>
-        <source>Fit the network to the data (as the run did)</source>
-        <translation>使网络适配数据（与训练运行一致）</translation>
     </message>
 </context>
 </TS>
