@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from workbench import bench
 from workbench.cli import _parser
 
@@ -27,6 +29,7 @@ SMOKE = (
 )
 
 
+@pytest.mark.slow
 def test_every_key_is_a_number(tmp_path: Path) -> None:
     out = tmp_path / "out.json"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", WORKBENCH_CONFIG_DIR=str(tmp_path / "config"))

@@ -277,6 +277,7 @@ def write_mnist(folder: Path, counts: dict[str, int]) -> dict[str, tuple[np.ndar
     return written
 
 
+@pytest.mark.slow
 def test_an_official_mnist_run_is_scored_on_the_test_part(capsys, tmp_path: Path) -> None:
     written = write_mnist(tmp_path / "mnist" / "MNIST" / "raw", {"train": 40, "t10k": 15})
     run_dir = tmp_path / "run"

@@ -51,6 +51,7 @@ def test_train_names_the_data_flag_for_a_file_reader_too(tmp_path: Path, capsys:
     assert "choose your data file: the project's 'csv' data has no path yet — add --data FILE" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_train_with_data_given_goes_past_the_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import numpy as np
     from PIL import Image

@@ -78,6 +78,7 @@ def _write_bmp(path: Path, pixels: np.ndarray) -> None:
     path.write_bytes(header + info + palette + body)
 
 
+@pytest.mark.slow
 def test_cnn_preset_on_image_folder(tmp_path: Path) -> None:
     x, y = load_builtin_digits_raw()
     root = tmp_path / "digits"

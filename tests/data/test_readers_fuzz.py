@@ -140,6 +140,7 @@ def test_damaged_files_load_or_raise_data_error(folder: Path, reader: str, data:
     _load_or_data_error(DatasetSpec(source=reader, path=name, options=options), folder)
 
 
+@pytest.mark.slow
 @given(data=st.data())
 def test_damaged_npy_pairs_load_or_raise_data_error(folder: Path, data: st.DataObject) -> None:
     (folder / "x.npy").write_bytes(data.draw(damaged(_npy())))

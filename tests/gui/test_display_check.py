@@ -98,6 +98,7 @@ def _env_without_display() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")}
 
 
+@pytest.mark.slow
 def test_without_a_display_the_app_says_so_and_a_screenshot_still_works(tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -121,6 +121,7 @@ def test_the_inspector_marks_a_param_searchable_as_an_undo_step(editor) -> None:
     assert "dropout" not in [n.name for n in graph.nodes if n.search]  # a Dropout's p is searched by default instead
 
 
+@pytest.mark.slow
 def test_one_worker_per_device_shares_the_trials_of_one_study(qtbot, view: SearchWindow) -> None:
     view.devices.setText("cpu, cpu")  # two workers; on a GPU machine, cuda:0, cuda:1
     view.trials.setValue(4)

@@ -44,6 +44,7 @@ def _gone(pid: int) -> bool:
     return False
 
 
+@pytest.mark.slow
 def test_the_panel_serves_a_run_counts_its_requests_and_stops_it(qtbot, panel, tiny_run) -> None:
     panel.add_run_folder(tiny_run)
     assert panel.selected_run() == tiny_run

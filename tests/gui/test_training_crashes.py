@@ -70,6 +70,7 @@ def _event_loop_runs(qtbot) -> None:  # noqa: ANN001
         timer.start(1)
 
 
+@pytest.mark.slow
 def test_a_training_process_killed_mid_run_fails_the_run_and_resuming_continues_it(trainer, qtbot,  # noqa: ANN001
                                                                                    user_edit) -> None:  # noqa: ANN001
     from workbench.training.checkpoint import load_checkpoint
@@ -120,6 +121,7 @@ def test_a_training_process_killed_mid_run_fails_the_run_and_resuming_continues_
     assert json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))["status"] == "finished"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("mode", "signal_name"), [("segfault", "SIGSEGV"), ("abort", "SIGABRT")])
 def test_a_training_process_that_crashes_is_reported_and_the_app_trains_again(trainer, qtbot, monkeypatch,  # noqa: ANN001
                                                                               mode: str, signal_name: str) -> None:

@@ -346,6 +346,7 @@ def test_language_model_results_sample_text_in_the_background(editor, qtbot) -> 
 # ----- the command-line hook, and translations ------------------------------------------------
 
 
+@pytest.mark.slow
 def test_open_train_screenshot_trains_in_the_app_and_exits_by_the_outcome(qapp, here: Path, capsys) -> None:  # noqa: ANN001
     from workbench.gui.app import run_app
 

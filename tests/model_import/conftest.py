@@ -1,29 +1,17 @@
 """Fixtures for importing torchvision models: seeded, randomly initialised weights written to files.
 
 Nothing is downloaded: the tests write the weights themselves. Imports of the largest models are
-marked `slow` and skipped unless WORKBENCH_SLOW_TESTS=1 (CI sets it).
+marked `slow` (see tests/conftest.py).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 import torch
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: imports a large model (over 10 s on 2 CPU cores)")
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if os.environ.get("WORKBENCH_SLOW_TESTS") == "1":
-        return
-    skip = pytest.mark.skip(reason="a large model: set WORKBENCH_SLOW_TESTS=1 to run it")
-    for item in items:
-        if "slow" in item.keywords and "model_import" in str(item.fspath):
-            item.add_marker(skip)
 
 
 def torchvision_model(name: str, seed: int = 1) -> torch.nn.Module:

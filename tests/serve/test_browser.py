@@ -44,8 +44,9 @@ def _browser_paths() -> tuple[str, str] | None:
 
 
 # decided before any fixture: the session's trained runs are not worth making for nothing
-pytestmark = pytest.mark.skipif(_browser_paths() is None, reason="Chromium or chromedriver is not installed "
-                                "(apt-get install chromium chromium-driver)")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(_browser_paths() is None, reason="Chromium or chromedriver is not installed "
+                                 "(apt-get install chromium chromium-driver)")]
 
 
 @pytest.fixture(scope="module")

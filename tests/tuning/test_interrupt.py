@@ -12,11 +12,13 @@ import time
 from pathlib import Path
 
 import optuna
+import pytest
 from optuna.trial import TrialState
 
 from workbench.cli import main
 
 
+@pytest.mark.slow
 def test_ctrl_c_fails_the_running_trial_and_the_study_continues(tiny_search, tmp_path: Path, capsys) -> None:
     project, space = tiny_search
     storage = f"sqlite:///{tmp_path / 'digits.optuna.db'}"

@@ -10,11 +10,13 @@ import sys
 from pathlib import Path
 
 import optuna
+import pytest
 from optuna.trial import TrialState
 
 TRIALS_EACH = 3
 
 
+@pytest.mark.slow
 def test_two_processes_share_one_sqlite_study(tiny_search, tmp_path: Path) -> None:
     project, space = tiny_search
     storage = f"sqlite:///{tmp_path / 'shared.db'}"
@@ -49,6 +51,7 @@ def test_two_processes_share_one_sqlite_study(tiny_search, tmp_path: Path) -> No
         assert json.loads((run_dir / "summary.json").read_text())["status"] == "finished"
 
 
+@pytest.mark.slow
 def test_parallel_starts_processes_that_share_the_trials(tiny_search, tmp_path: Path, capsys) -> None:
     from workbench.cli import main
 
