@@ -26,6 +26,9 @@ def test_presets_listed_with_tasks() -> None:
     infos = {p.name: p for p in list_presets()}
     assert {"digits-mlp", "digits-cnn", "digits-resnet", "digits-vit", "tiny-gpt", "regression-mlp"} <= set(infos)
     assert infos["tiny-gpt"].task == "language model"
+    # token ids in, one score vector per sequence out: a classifier, not a language model
+    assert infos["lstm-classifier"].task == "classification"
+    assert infos["seq2seq-transformer"].task == "sequence to sequence"
     assert infos["regression-mlp"].task == "regression"
     assert infos["digits-cnn"].task == "classification" and infos["digits-cnn"].parameters == 13706
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.errors import ProjectFileError
-from workbench.graph.document import Graph
+from workbench.graph.document import Graph, Node
 from workbench.project import Project, load_project
 from workbench.resources import presets_dir
 
@@ -37,9 +37,18 @@ def task_of(graph: Graph) -> str:
         return "regression"
     if len(sources) > 1 and all(n.params["kind"] == "tokens" for n in sources):
         return "sequence to sequence"
-    if source is not None and source.params["kind"] == "tokens":
+    if source is not None and source.params["kind"] == "tokens" and _scores_every_token(graph, output):
         return "language model"
     return "classification"
+
+
+def _scores_every_token(graph: Graph, output: Node) -> bool:
+    """Whether the network ends in one score vector per position (a language model) rather than
+    one per sequence (a sequence classifier such as an LSTM's last state into a Linear)."""
+    from workbench.graph.analysis import analyze  # pure shape inference: no torch
+
+    spec = analyze(graph).shapes.get(output.id)
+    return spec is None or spec.rank >= 2  # rank counts the dims after the batch
 
 
 def preset_paths() -> list[Path]:
