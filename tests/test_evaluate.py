@@ -19,6 +19,9 @@ from PIL import Image
 from workbench.cli import main
 from workbench.runs import load_run
 
+# Each test scores a trained run end to end (the runs take most of a minute to make).
+pytestmark = pytest.mark.slow
+
 CLASSES = ("circle", "square", "zebra")
 RNG = np.random.default_rng(7)
 

@@ -305,6 +305,7 @@ def test_scanning_reports_progress(tmp_path: Path) -> None:
 
 # ----------------------------------------------------------------------------------- training
 
+@pytest.mark.slow
 def test_the_cnn_preset_trains_on_a_folder_of_rgb_jpegs(tmp_path: Path) -> None:
     """`workbench train digits-cnn --data FOLDER_OF_RGB_JPEGS --image-size 16 16`: the Input follows
     the folder (3×16×16) without editing the drawing, and it learns the digits."""

@@ -73,6 +73,7 @@ def test_the_panel_serves_a_run_counts_its_requests_and_stops_it(qtbot, panel, t
         httpx.get(f"{url}/health", timeout=5)
 
 
+@pytest.mark.slow
 def test_closing_the_panel_keeps_serving_and_closing_the_window_stops_it(qtbot, window, tiny_run) -> None:
     from PySide6.QtGui import QAction
 

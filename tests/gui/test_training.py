@@ -180,6 +180,7 @@ def test_pause_holds_the_step_count_and_resume_continues(trainer, qtbot) -> None
     assert blocker.args[0].status == "stopped"
 
 
+@pytest.mark.slow
 def test_a_run_that_turns_nan_shows_its_message_and_the_app_stays_responsive(trainer, qtbot,
                                                                              user_edit) -> None:  # noqa: ANN001
     window = trainer

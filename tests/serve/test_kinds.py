@@ -92,6 +92,7 @@ def torch_preprocess(run_dir, png: bytes):
     return pipeline(decode_bytes(png, pre["channels"])).numpy()
 
 
+@pytest.mark.slow
 def test_images_are_prepared_as_the_run_prepared_its_validation_images(image_run, served) -> None:
     folder = served(image_run)
     rng = np.random.default_rng(1)
@@ -154,6 +155,7 @@ def test_a_language_model_continues_a_prompt(text_run, served) -> None:
     assert [m.json()["field"] for m in mistakes] == ["prompt", "max_tokens", "temperature", "prompt", "seed"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [(8, 8), (12, 12), (30, 17), (9, 9), (64, 48)])
 def test_resizing_differs_from_torchvision_by_at_most_one_grey_level(image_run, served, size) -> None:
     from workbench.serve.inputs import image_sample

@@ -153,6 +153,7 @@ def test_the_standalone_server_names_a_damaged_card(tmp_path) -> None:
     assert done.returncode == 1 and "field 'loss' must be a text" in done.stderr
 
 
+@pytest.mark.slow
 def test_workbench_serve_prints_its_url_answers_and_stops_on_ctrl_c(digits_run, served, tmp_path) -> None:
     served(digits_run)  # the run's ONNX export exists: the command reuses it
     process = subprocess.Popen([sys.executable, "-m", "workbench", "serve", str(digits_run), "--port", "0"],
