@@ -79,10 +79,10 @@ def editor(out: Path) -> None:
     _save(window, out / "editor.png")  # as it opens: fitted, the chain wrapped into rows
 
 
-def shape_error(out: Path) -> None:
+def _show_shape_error(window) -> None:  # noqa: ANN001
+    """digits-mlp with its Flatten removed, the image wired straight into fc1, fc1 selected."""
     from workbench.gui.commands import ConnectCommand, RemoveCommand
 
-    window = _window()
     window.open_preset("digits-mlp")
     graph = window.session.graph
     flatten, fc1, digits = (graph.node_by_name(n).id for n in ("flatten", "fc1", "digits"))
@@ -91,26 +91,23 @@ def shape_error(out: Path) -> None:
     _settle(window)
     window.scene.select_nodes([fc1])
     window.view.fit()
+
+
+def shape_error(out: Path) -> None:
+    window = _window()
+    _show_shape_error(window)
     _save(window, out / "shape-error.png")
 
 
 def chinese(out: Path) -> None:
     """The shape error in Simplified Chinese: the problem, the inspector's doc and the cards."""
-    from workbench.gui.commands import ConnectCommand, RemoveCommand
     from workbench.gui.i18n import install_language
 
     install_language("zh_CN")
     try:
         window = _window()
         window.retranslate()
-        window.open_preset("digits-mlp")
-        graph = window.session.graph
-        flatten, fc1, digits = (graph.node_by_name(n).id for n in ("flatten", "fc1", "digits"))
-        window.session.push(RemoveCommand(graph, [flatten]))
-        window.session.push(ConnectCommand(graph, digits, fc1))
-        _settle(window)
-        window.scene.select_nodes([fc1])
-        window.view.fit()
+        _show_shape_error(window)
         _save(window, out / "editor-zh.png")
     finally:
         install_language("en")

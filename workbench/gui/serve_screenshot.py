@@ -13,22 +13,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QTimer
+from workbench.gui.training.screenshots import wait_until
 
 EPOCHS = 5
 PREDICTIONS = 24
-
-
-def _wait_until(condition, timeout_ms: int = 300_000) -> bool:  # noqa: ANN001
-    loop = QEventLoop()
-    timer = QTimer()
-    timer.setInterval(20)
-    timer.timeout.connect(lambda: loop.quit() if condition() else None)
-    timer.start()
-    QTimer.singleShot(timeout_ms, loop.quit)
-    loop.exec()
-    timer.stop()
-    return bool(condition())
 
 
 def make(out: Path) -> Path:
@@ -50,14 +38,14 @@ def make(out: Path) -> Path:
         panel.add_run_folder(run)
         panel.show()
         panel.start()
-        if not _wait_until(lambda: panel.server.state in (SERVING, FAILED)) or panel.server.state != SERVING:
+        if not wait_until(lambda: panel.server.state in (SERVING, FAILED)) or panel.server.state != SERVING:
             raise SystemExit(f"the server did not start: {panel.server.message}")
         digits = load_digits()
         with httpx.Client(base_url=panel.server.url, timeout=30) as client:
             for image in digits.images[:PREDICTIONS] / 16.0:
                 client.post("/predict", json={"instances": [image.tolist()]})
             client.post("/predict", json={"instances": [[0.5] * 8]})  # a wrong shape: counted as an error
-        _wait_until(lambda: panel.server.totals is not None and panel.server.totals.predictions == PREDICTIONS + 1,
+        wait_until(lambda: panel.server.totals is not None and panel.server.totals.predictions == PREDICTIONS + 1,
                     10_000)
         path = out / "serve-panel.png"
         for _ in range(4):

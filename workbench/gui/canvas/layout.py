@@ -157,26 +157,26 @@ def _up(v: float, grid: float) -> float:
     return math.ceil(v / grid - 1e-9) * grid
 
 
-def _descendants(graph: Graph, node_id: str) -> set[str]:
+def _reachable(graph: Graph, node_id: str, forward: bool) -> set[str]:
+    """The nodes reachable from `node_id` along the edges (forward) or against them."""
     seen: set[str] = set()
     todo = [node_id]
     while todo:
-        for e in graph.edges_from(todo.pop()):
-            if e.dst not in seen:
-                seen.add(e.dst)
-                todo.append(e.dst)
+        nid = todo.pop()
+        for e in graph.edges_from(nid) if forward else graph.edges_into(nid):
+            other = e.dst if forward else e.src
+            if other not in seen:
+                seen.add(other)
+                todo.append(other)
     return seen
+
+
+def _descendants(graph: Graph, node_id: str) -> set[str]:
+    return _reachable(graph, node_id, forward=True)
 
 
 def _ancestors(graph: Graph, node_id: str) -> set[str]:
-    seen: set[str] = set()
-    todo = [node_id]
-    while todo:
-        for e in graph.edges_into(todo.pop()):
-            if e.src not in seen:
-                seen.add(e.src)
-                todo.append(e.src)
-    return seen
+    return _reachable(graph, node_id, forward=False)
 
 
 RETURN_LANE = 50.0  # room between two rows of a wrapped layout, for the edge that returns to the left

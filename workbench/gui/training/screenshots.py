@@ -36,7 +36,8 @@ def _grab(window, path: Path) -> None:  # noqa: ANN001
     print(path)
 
 
-def _wait_until(condition, timeout_ms: int = 300_000) -> None:  # noqa: ANN001
+def wait_until(condition, timeout_ms: int = 300_000) -> bool:  # noqa: ANN001
+    """Run the event loop until `condition()` holds or `timeout_ms` passes; whether it holds."""
     loop = QEventLoop()
     timer = QTimer()
     timer.setInterval(20)
@@ -45,6 +46,7 @@ def _wait_until(condition, timeout_ms: int = 300_000) -> None:  # noqa: ANN001
     QTimer.singleShot(timeout_ms, loop.quit)
     loop.exec()
     timer.stop()
+    return bool(condition())
 
 
 def make_all(out: Path) -> None:
@@ -57,12 +59,12 @@ def make_all(out: Path) -> None:
     window.session.flush()
     window.view.fit(min_zoom=0.75)
     assert window.train(), panel.progress.status.text()
-    _wait_until(lambda: panel.series is not None and panel.series.epoch_count() >= MID_RUN_EPOCHS
+    wait_until(lambda: panel.series is not None and panel.series.epoch_count() >= MID_RUN_EPOCHS
                 and panel.series.step_count() > panel.series.epoch_step.last(0) + 12)
     _grab(window, out / "training.png")
     outcome = panel.wait_for_run()
     assert outcome is not None and outcome.ok, outcome
-    _wait_until(lambda: panel.results.results is not None, 60_000)
+    wait_until(lambda: panel.results.results is not None, 60_000)
     window.results_dock.raise_()
     _grab(window, out / "results.png")
 
